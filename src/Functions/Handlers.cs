@@ -1,17 +1,20 @@
+using BrokerLink.Functions.Planning;
+using BrokerLink.Functions.Triaging;
+using static BrokerLink.Functions.Json.Json;
+
 namespace BrokerLink.Functions;
 
-// Placeholder until the pure core lands: echoes its input.
+/// <summary>
+/// The Lambda entry points: JSON stream in, JSON stream out, no AWS calls. Failures throw a named exception
+/// (the Lambda errorType) for the state machine to catch.
+/// </summary>
 public sealed class Handlers
 {
-    public Stream Triage(Stream input) => Echo(input);
+    /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Triage</c>: which links an event concerns.</summary>
+    public Stream Triage(Stream input) =>
+        Write(Triager.Triage(Read(input, Context.TriageInput)), Context.TriageOutput);
 
-    public Stream Plan(Stream input) => Echo(input);
-
-    private static MemoryStream Echo(Stream input)
-    {
-        var copy = new MemoryStream();
-        input.CopyTo(copy);
-        copy.Position = 0;
-        return copy;
-    }
+    /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes.</summary>
+    public Stream Plan(Stream input) =>
+        Write(Planner.Plan(Read(input, Context.PlanInput)), Context.PlanOutput);
 }

@@ -1,0 +1,148 @@
+using BrokerLink.Functions.Validation;
+
+namespace BrokerLink.Functions.Planning;
+
+/// <summary>The load balancer's target groups and listeners (with the keys we own) and each zone's records.</summary>
+internal sealed record Observed(
+    IReadOnlyList<ObservedTargetGroup> TargetGroups,
+    IReadOnlyList<ObservedListener> Listeners,
+    IReadOnlyDictionary<string, IReadOnlyList<Target>> Registered,
+    IReadOnlyDictionary<string, IReadOnlyList<ObservedRecord>> Zones);
+
+/// <summary><see cref="Key"/> is null unless this link owns the target group.</summary>
+internal sealed record ObservedTargetGroup(string Arn, string Name, string? Key);
+
+internal sealed record ObservedListener(string Arn, int Port, string? Key, IReadOnlyList<string> TargetGroupArns);
+
+/// <summary>A record set: <see cref="Name"/> normalised for comparison, <see cref="Raw"/> as observed, for a DELETE.</summary>
+internal sealed record ObservedRecord(string Name, string Type, string? SetIdentifier, ResourceRecordSet Raw)
+{
+    public IEnumerable<string> Values => Raw.ResourceRecords?.Select(r => r.Value) ?? [];
+}
+
+internal static class Observation
+{
+    public static Observed Read(PlanInput input, LinkConfig config)
+    {
+        var tags = ReadTags(input.Tags);
+        IReadOnlyList<Tag> TagsOf(string arn) => tags.GetValueOrDefault(arn) ?? [];
+
+        var listenersPage = Check.Present(input.Listeners, "listeners");
+        Complete(string.IsNullOrEmpty(listenersPage.NextMarker), "listeners", "has a NextMarker");
+        var listeners = Check.Items(listenersPage.Listeners, "listeners.Listeners").Select(x =>
+        {
+            var arn = Check.Text(x.Item.ListenerArn, $"{x.Path}.ListenerArn");
+            return new ObservedListener(arn, Check.Port(x.Item.Port, $"{x.Path}.Port"), Registry.OwnedKey(TagsOf(arn), config.LinkId), ForwardsTo(x.Item, x.Path));
+        }).ToList();
+
+        var groupsPage = Check.Present(input.TargetGroups, "targetGroups");
+        Complete(string.IsNullOrEmpty(groupsPage.NextMarker), "targetGroups", "has a NextMarker");
+        var groups = Check.Items(groupsPage.TargetGroups, "targetGroups.TargetGroups").Select(x =>
+        {
+            var arn = Check.Text(x.Item.TargetGroupArn, $"{x.Path}.TargetGroupArn");
+            return new ObservedTargetGroup(arn, Check.Text(x.Item.TargetGroupName, $"{x.Path}.TargetGroupName"), Registry.OwnedKey(TagsOf(arn), config.LinkId));
+        }).ToList();
+
+        return new Observed(groups, listeners, ReadTargetHealth(input.TargetHealth), ReadZones(input.Zones, config));
+    }
+
+    /// <summary>Unrolls a page chain, newest page first; a newest page that says there is more is a partial read.</summary>
+    public static IEnumerable<(TPage Page, string Path)> Unroll<TPage>(PageChain<TPage>? chain, string path, Func<TPage, bool> hasMore, string more)
+        where TPage : class
+    {
+        var link = Check.Present(chain, path);
+        Complete(!hasMore(Check.Present(link.Page, $"{path}.page")), path, $"its newest page {more}");
+        for (var at = path; link is not null; link = link.Rest, at += ".rest")
+        {
+            yield return (Check.Present(link.Page, $"{at}.page"), $"{at}.page");
+        }
+    }
+
+    private static void Complete(bool complete, string path, string problem)
+    {
+        if (!complete)
+        {
+            throw new IncompleteObservationException($"{path}: {problem}; this is a partial read, observe again");
+        }
+    }
+
+    // A resource missing from the tags reads as untagged, so as not ours: the planner then never changes it.
+    private static Dictionary<string, IReadOnlyList<Tag>> ReadTags(IReadOnlyList<TagsPage?>? pages)
+    {
+        var tags = new Dictionary<string, IReadOnlyList<Tag>>();
+        foreach (var (page, pagePath) in Check.Items(Check.Present(pages, "tags"), "tags"))
+        {
+            foreach (var (description, path) in Check.Items(page.TagDescriptions, $"{pagePath}.TagDescriptions"))
+            {
+                tags[Check.Text(description.ResourceArn, $"{path}.ResourceArn")] = [.. Check.Items(description.Tags, $"{path}.Tags")
+                    .Select(t => new Tag(Check.Text(t.Item.Key, $"{t.Path}.Key"), t.Item.Value ?? ""))];
+            }
+        }
+        return tags;
+    }
+
+    private static List<string> ForwardsTo(ListenerWire listener, string path) =>
+        [.. Check.Items(listener.DefaultActions, $"{path}.DefaultActions")
+            .SelectMany(a => new[] { a.Item.TargetGroupArn }.Concat(
+                Check.Items(a.Item.ForwardConfig?.TargetGroups, $"{a.Path}.ForwardConfig.TargetGroups").Select(t => t.Item.TargetGroupArn)))
+            .OfType<string>()
+            .Distinct()];
+
+    // A draining target is on its way out: it counts as not registered, so a desired one is registered again.
+    private static Dictionary<string, IReadOnlyList<Target>> ReadTargetHealth(IReadOnlyList<TargetHealthWire?>? outputs)
+    {
+        var registered = new Dictionary<string, IReadOnlyList<Target>>();
+        foreach (var (output, path) in Check.Items(Check.Present(outputs, "targetHealth"), "targetHealth"))
+        {
+            var arn = Check.Text(output.TargetGroupArn, $"{path}.TargetGroupArn");
+            registered[arn] = [.. Check.Items(output.TargetHealthDescriptions, $"{path}.TargetHealthDescriptions")
+                .Where(d => d.Item.TargetHealth?.State != "draining")
+                .Select(d => new Target(
+                    Check.Text(d.Item.Target?.Id, $"{d.Path}.Target.Id"),
+                    Check.Port(d.Item.Target?.Port, $"{d.Path}.Target.Port")))
+                .Distinct()];
+        }
+        return registered;
+    }
+
+    private static Dictionary<string, IReadOnlyList<ObservedRecord>> ReadZones(IReadOnlyList<ZoneWire?>? zones, LinkConfig config)
+    {
+        var observed = new Dictionary<string, IReadOnlyList<ObservedRecord>>();
+        foreach (var (zone, path) in Check.Items(Check.Present(zones, "zones"), "zones"))
+        {
+            var id = Check.HostedZoneId(zone.HostedZoneId?.Replace("/hostedzone/", ""), $"{path}.HostedZoneId");
+            if (observed.ContainsKey(id))
+            {
+                throw Check.Invalid($"{path}.HostedZoneId", $"zone {id} appears twice");
+            }
+            observed[id] = [.. Unroll(zone.Records, $"{path}.Records", p => p.IsTruncated == true, "has IsTruncated: true")
+                .SelectMany(p => Check.Items(p.Page.ResourceRecordSets, $"{p.Path}.ResourceRecordSets"))
+                .Select(r => ReadRecord(r.Item, r.Path))];
+        }
+        foreach (var zone in config.Zones.Where(z => !observed.ContainsKey(z.HostedZoneId)))
+        {
+            throw Check.Invalid("zones", $"no entry for hosted zone {zone.HostedZoneId}, which the link config names");
+        }
+        return observed;
+    }
+
+    private static ObservedRecord ReadRecord(RecordSetWire record, string path)
+    {
+        var name = Check.Text(record.Name, $"{path}.Name");
+        var type = Check.Text(record.Type, $"{path}.Type").ToUpperInvariant();
+        var alias = record.AliasTarget is { } a
+            ? new AliasTarget(
+                Check.Text(a.HostedZoneId, $"{path}.AliasTarget.HostedZoneId"),
+                Check.Text(a.DnsName, $"{path}.AliasTarget.DNSName"),
+                a.EvaluateTargetHealth ?? false)
+            : null;
+        // An alias record set has no TTL or values in the API (moto reports TTL 0): leave them out, or a DELETE is rejected.
+        var raw = new ResourceRecordSet(
+            name,
+            type,
+            alias is null ? record.Ttl : null,
+            alias is null ? [.. Check.Items(record.ResourceRecords, $"{path}.ResourceRecords").Select(v => new ResourceRecord(v.Item.Value ?? ""))] : null,
+            alias);
+        return new ObservedRecord(Names.Normalise(name), type, string.IsNullOrEmpty(record.SetIdentifier) ? null : record.SetIdentifier, raw);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json.Serialization;
+
+namespace BrokerLink.Functions.Planning;
+
+// The plan: a value the state machine applies list by list, in declaration order.
+// Objects the state machine passes straight to an AWS API keep the API's PascalCase names.
+
+internal sealed record PlanOutput(
+    string LinkId,
+    string Pass,
+    bool HasChanges,
+    PlanChanges Changes,
+    IReadOnlyList<AdvertisedListener> AdvertisedListeners,
+    IReadOnlyList<Finding> Findings,
+    PlanSummary Summary);
+
+/// <summary>Creation and registration first, removals last: the order the state machine applies them.</summary>
+internal sealed record PlanChanges(
+    IReadOnlyList<CreateTargetGroup> CreateTargetGroups,
+    IReadOnlyList<CreateListener> CreateListeners,
+    IReadOnlyList<TargetsChange> RegisterTargets,
+    IReadOnlyList<RecordBatch> UpsertRecords,
+    IReadOnlyList<TargetsChange> DeregisterTargets,
+    IReadOnlyList<RecordBatch> DeleteRecords,
+    IReadOnlyList<DeleteListener> DeleteListeners,
+    IReadOnlyList<DeleteTargetGroup> DeleteTargetGroups)
+{
+    public static readonly PlanChanges None = new([], [], [], [], [], [], [], []);
+
+    [JsonIgnore]
+    public bool Any =>
+        CreateTargetGroups.Count + CreateListeners.Count + RegisterTargets.Count + UpsertRecords.Count
+        + DeregisterTargets.Count + DeleteRecords.Count + DeleteListeners.Count + DeleteTargetGroups.Count > 0;
+
+    public PlanChanges WithoutRemovals() => this with { DeregisterTargets = [], DeleteRecords = [], DeleteListeners = [], DeleteTargetGroups = [] };
+}
+
+/// <summary>Applied as CreateTargetGroup, RegisterTargets on the new ARN, then CreateListener forwarding to it.</summary>
+internal sealed record CreateTargetGroup(
+    string Key,
+    string Name,
+    int Port,
+    string VpcId,
+    IReadOnlyList<Tag> Tags,
+    IReadOnlyList<Target> Targets,
+    ListenerSpec Listener);
+
+internal sealed record ListenerSpec(int Port, IReadOnlyList<Tag> Tags);
+
+internal sealed record CreateListener(string Key, string TargetGroupArn, int Port, IReadOnlyList<Tag> Tags);
+
+internal sealed record TargetsChange(string Key, string TargetGroupArn, IReadOnlyList<Target> Targets);
+
+internal sealed record DeleteListener(string Key, string ListenerArn);
+
+internal sealed record DeleteTargetGroup(string Key, string TargetGroupArn);
+
+/// <summary>One ChangeResourceRecordSets call; <see cref="RoleArn"/> is the role to assume for the zone, null for none.</summary>
+internal sealed record RecordBatch(
+    string HostedZoneId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? RoleArn,
+    IReadOnlyList<RecordChange> Changes);
+
+internal sealed record Tag([property: JsonPropertyName("Key")] string Key, [property: JsonPropertyName("Value")] string Value);
+
+internal sealed record Target([property: JsonPropertyName("Id")] string Id, [property: JsonPropertyName("Port")] int Port);
+
+internal sealed record RecordChange(
+    [property: JsonPropertyName("Action")] string Action,
+    [property: JsonPropertyName("ResourceRecordSet")] ResourceRecordSet ResourceRecordSet);
+
+internal sealed record ResourceRecordSet(
+    [property: JsonPropertyName("Name")] string Name,
+    [property: JsonPropertyName("Type")] string Type,
+    [property: JsonPropertyName("TTL")] long? Ttl = null,
+    [property: JsonPropertyName("ResourceRecords")] IReadOnlyList<ResourceRecord>? ResourceRecords = null,
+    [property: JsonPropertyName("AliasTarget")] AliasTarget? AliasTarget = null);
+
+internal sealed record ResourceRecord([property: JsonPropertyName("Value")] string Value);
+
+internal sealed record AliasTarget(
+    [property: JsonPropertyName("HostedZoneId")] string HostedZoneId,
+    [property: JsonPropertyName("DNSName")] string DnsName,
+    [property: JsonPropertyName("EvaluateTargetHealth")] bool EvaluateTargetHealth);
+
+/// <summary>What broker <see cref="BrokerId"/> must advertise; name and entry are null when the target port has no known listener name.</summary>
+internal sealed record AdvertisedListener(
+    int BrokerId,
+    string Host,
+    int Port,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ListenerName,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Entry);
+
+/// <summary>Something the plan could not or would not do, e.g. a record at our name that is not ours.</summary>
+internal sealed record Finding(string Code, string Subject, string Message);
+
+internal sealed record PlanSummary(
+    int Brokers,
+    int WriteCalls,
+    int TargetGroupsCreated,
+    int ListenersCreated,
+    int TargetsRegistered,
+    int TargetsDeregistered,
+    int RecordsUpserted,
+    int RecordsDeleted,
+    int ListenersDeleted,
+    int TargetGroupsDeleted);

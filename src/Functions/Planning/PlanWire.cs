@@ -1,0 +1,77 @@
+using System.Text.Json;
+
+namespace BrokerLink.Functions.Planning;
+
+// The Plan input: observations exactly as the Step Functions aws-sdk integrations return them.
+// Every field is nullable: the readers check and name what is missing.
+
+internal sealed record PlanInput(
+    string? Pass = null,
+    JsonElement? LinkConfig = null,
+    string? ClusterState = null,
+    LoadBalancerWire? LoadBalancer = null,
+    PageChain<NodesPage>? Nodes = null,
+    ListenersPage? Listeners = null,
+    TargetGroupsPage? TargetGroups = null,
+    IReadOnlyList<TagsPage?>? Tags = null,
+    IReadOnlyList<TargetHealthWire?>? TargetHealth = null,
+    IReadOnlyList<ZoneWire?>? Zones = null);
+
+/// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
+internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;
+
+internal sealed record LoadBalancerWire(string? LoadBalancerArn = null, string? DnsName = null, string? CanonicalHostedZoneId = null, string? VpcId = null);
+
+internal sealed record NodesPage(IReadOnlyList<NodeInfoWire?>? NodeInfoList = null, string? NextToken = null);
+
+internal sealed record NodeInfoWire(BrokerNodeInfoWire? BrokerNodeInfo = null);
+
+internal sealed record BrokerNodeInfoWire(
+    double? BrokerId = null,
+    string? ClientVpcIpAddress = null,
+    IReadOnlyList<string?>? Endpoints = null,
+    string? AttachedEniId = null);
+
+internal sealed record ListenersPage(IReadOnlyList<ListenerWire?>? Listeners = null, string? NextMarker = null);
+
+internal sealed record ListenerWire(string? ListenerArn = null, int? Port = null, string? Protocol = null, IReadOnlyList<ActionWire?>? DefaultActions = null);
+
+internal sealed record ActionWire(string? Type = null, string? TargetGroupArn = null, ForwardConfigWire? ForwardConfig = null);
+
+internal sealed record ForwardConfigWire(IReadOnlyList<TargetGroupTupleWire?>? TargetGroups = null);
+
+internal sealed record TargetGroupTupleWire(string? TargetGroupArn = null);
+
+internal sealed record TargetGroupsPage(IReadOnlyList<TargetGroupWire?>? TargetGroups = null, string? NextMarker = null);
+
+internal sealed record TargetGroupWire(string? TargetGroupArn = null, string? TargetGroupName = null, int? Port = null, string? Protocol = null, string? VpcId = null);
+
+internal sealed record TagsPage(IReadOnlyList<TagDescriptionWire?>? TagDescriptions = null);
+
+internal sealed record TagDescriptionWire(string? ResourceArn = null, IReadOnlyList<TagWire?>? Tags = null);
+
+internal sealed record TagWire(string? Key = null, string? Value = null);
+
+internal sealed record TargetHealthWire(string? TargetGroupArn = null, IReadOnlyList<TargetHealthDescriptionWire?>? TargetHealthDescriptions = null);
+
+internal sealed record TargetHealthDescriptionWire(TargetWire? Target = null, TargetHealthStateWire? TargetHealth = null);
+
+internal sealed record TargetWire(string? Id = null, int? Port = null);
+
+internal sealed record TargetHealthStateWire(string? State = null);
+
+internal sealed record ZoneWire(string? HostedZoneId = null, PageChain<RecordsPage>? Records = null);
+
+internal sealed record RecordsPage(IReadOnlyList<RecordSetWire?>? ResourceRecordSets = null, bool? IsTruncated = null);
+
+internal sealed record RecordSetWire(
+    string? Name = null,
+    string? Type = null,
+    string? SetIdentifier = null,
+    long? Ttl = null,
+    IReadOnlyList<ResourceRecordWire?>? ResourceRecords = null,
+    AliasTargetWire? AliasTarget = null);
+
+internal sealed record ResourceRecordWire(string? Value = null);
+
+internal sealed record AliasTargetWire(string? HostedZoneId = null, string? DnsName = null, bool? EvaluateTargetHealth = null);

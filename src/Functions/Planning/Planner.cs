@@ -1,0 +1,55 @@
+using BrokerLink.Functions.Validation;
+
+namespace BrokerLink.Functions.Planning;
+
+/// <summary>
+/// Read the config and observations, ask the link kind what should exist, diff against what this link owns,
+/// filter through the policies. Pure: the same input always gives the same plan, every list sorted.
+/// </summary>
+internal static class Planner
+{
+    public static PlanOutput Plan(PlanInput input)
+    {
+        var config = LinkConfigReader.Read(input.LinkConfig);
+        var pass = Check.Text(input.Pass, "pass");
+        if (pass is not ("apply" or "verify"))
+        {
+            throw Check.Invalid("pass", $"'{pass}' is not apply or verify");
+        }
+        var clusterState = Check.Text(input.ClusterState, "clusterState");
+        var desired = LinkKinds.Desire(config, input);
+        var observed = Observation.Read(input, config);
+
+        var (groupChanges, groupFindings) = TargetGroupDiff.Diff(config.LinkId, desired.TargetGroups, observed);
+        var (upserts, deletes, recordFindings) = RecordDiff.Diff(config.LinkId, config.Zones, desired.Records, observed);
+        var (changes, policyFindings) = Policies.Apply(
+            groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, clusterState, desired.Brokers);
+
+        var findings = desired.Findings.Concat(groupFindings).Concat(recordFindings).Concat(policyFindings)
+            .OrderBy(f => f.Code, StringComparer.Ordinal)
+            .ThenBy(f => f.Subject, StringComparer.Ordinal)
+            .ThenBy(f => f.Message, StringComparer.Ordinal)
+            .ToList();
+        return new PlanOutput(config.LinkId, pass, changes.Any, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers));
+    }
+
+    private static PlanSummary Summarise(PlanChanges c, int brokers)
+    {
+        var upserted = c.UpsertRecords.Sum(b => b.Changes.Count);
+        var deleted = c.DeleteRecords.Sum(b => b.Changes.Count);
+        var writeCalls = c.CreateTargetGroups.Count * 3 // CreateTargetGroup, RegisterTargets, CreateListener
+            + c.CreateListeners.Count + c.RegisterTargets.Count + c.DeregisterTargets.Count
+            + c.UpsertRecords.Count + c.DeleteRecords.Count + c.DeleteListeners.Count + c.DeleteTargetGroups.Count;
+        return new PlanSummary(
+            brokers,
+            writeCalls,
+            TargetGroupsCreated: c.CreateTargetGroups.Count,
+            ListenersCreated: c.CreateTargetGroups.Count + c.CreateListeners.Count,
+            TargetsRegistered: c.CreateTargetGroups.Sum(g => g.Targets.Count) + c.RegisterTargets.Sum(r => r.Targets.Count),
+            TargetsDeregistered: c.DeregisterTargets.Sum(r => r.Targets.Count),
+            RecordsUpserted: upserted,
+            RecordsDeleted: deleted,
+            ListenersDeleted: c.DeleteListeners.Count,
+            TargetGroupsDeleted: c.DeleteTargetGroups.Count);
+    }
+}

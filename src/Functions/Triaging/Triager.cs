@@ -1,0 +1,142 @@
+using BrokerLink.Functions.Planning;
+using BrokerLink.Functions.Validation;
+
+namespace BrokerLink.Functions.Triaging;
+
+/// <summary>Decides which links an event concerns. Pure: the table's links come in with the event.</summary>
+internal static class Triager
+{
+    private const string Manual = "manual";
+
+    public static TriageOutput Triage(TriageInput input)
+    {
+        var deployment = Check.StateMachineArn(input.StateMachineArn, "stateMachineArn");
+        if (Check.Flag(input.LinksTruncated, "linksTruncated"))
+        {
+            throw Check.Invalid("linksTruncated", "true: the links Query returned more than one page, and Triage must see every link");
+        }
+        var links = ReadLinks(input.Links);
+        var ev = Check.Present(input.Event, "event");
+
+        if (ev.Action is not null)
+        {
+            return ManualReconcile(ev, links);
+        }
+        return (ev.Source, ev.DetailType) switch
+        {
+            ("aws.kafka", "AWS API Call via CloudTrail") => CloudTrail(ev, deployment, links),
+            ("aws.events", "Scheduled Event") => Select("schedule", false, links, "scheduled sweep", "no links in the table"),
+            ("aws.ec2", "EC2 Instance State-change Notification") => Ec2(ev),
+            _ => throw Check.Invalid("event", $"unknown event type (source {Check.Show(ev.Source)}, detail-type {Check.Show(ev.DetailType)}); "
+                + "expected an MSK CloudTrail API call, a Scheduled Event, an EC2 state change or {\"action\": \"reconcile\", ...}"),
+        };
+    }
+
+    private sealed record Link(string Id, string Kind, string ClusterArn);
+
+    private static List<Link> ReadLinks(IReadOnlyList<LinkItemWire?>? items)
+    {
+        var links = new List<Link>();
+        foreach (var (item, path) in Check.Items(Check.Present(items, "links"), "links"))
+        {
+            var id = Check.LinkId(item.Sk?.S, $"{path}.sk.S");
+            var kind = Check.Text(item.Kind?.S, $"{path}.kind.S");
+            if (!LinkKinds.Known.Contains(kind))
+            {
+                throw Check.Invalid($"{path}.kind.S", $"link '{id}' has kind '{kind}', which is not a known link kind ({string.Join(", ", LinkKinds.Known)})");
+            }
+            var cluster = Check.ClusterArn(item.ClusterArn?.S, $"{path}.clusterArn.S");
+            if (links.Any(l => l.Id == id))
+            {
+                throw Check.Invalid($"{path}.sk.S", $"link '{id}' appears twice");
+            }
+            links.Add(new Link(id, kind, cluster.Value));
+        }
+        return links;
+    }
+
+    private static TriageOutput CloudTrail(EventWire ev, Arn deployment, List<Link> links)
+    {
+        var detail = Check.Present(ev.Detail, "event.detail");
+        var call = Check.Text(detail.EventName, "event.detail.eventName");
+        var trigger = $"cloudtrail:{call}";
+        var account = Check.Text(ev.Account ?? detail.RecipientAccountId, "event.account");
+        var region = Check.Text(ev.Region ?? detail.AwsRegion, "event.region");
+
+        if (account != deployment.Account)
+        {
+            return Ignore(trigger, $"{call} in account {account}, not this deployment's account {deployment.Account}");
+        }
+        if (region != deployment.Region)
+        {
+            return Ignore(trigger, $"{call} in region {region}, not this deployment's region {deployment.Region}");
+        }
+        if (!string.IsNullOrEmpty(detail.ErrorCode))
+        {
+            return Ignore(trigger, $"{call} failed with {detail.ErrorCode}: nothing changed");
+        }
+        // The request's ARN is URL-encoded by CloudTrail; the response's is plain and also covers CreateClusterV2.
+        var request = NonEmpty(detail.RequestParameters?.ClusterArn);
+        var cluster = NonEmpty(detail.ResponseElements?.ClusterArn) ?? (request is null ? null : Uri.UnescapeDataString(request));
+        if (cluster is null)
+        {
+            return Ignore(trigger, $"{call} names no cluster");
+        }
+        var matched = links.Where(l => l.ClusterArn == cluster).ToList();
+        return matched.Count == 0
+            ? Ignore(trigger, $"no link for cluster {cluster}")
+            : Select(trigger, false, matched, $"{call} on {cluster}");
+    }
+
+    private static TriageOutput Ec2(EventWire ev)
+    {
+        var instance = ev.Detail?.InstanceId ?? "(no instance id)";
+        return Ignore("ec2:" + (ev.Detail?.State ?? "unknown"), $"instance {instance} is {ev.Detail?.State ?? "in an unknown state"}: no link kind follows EC2 instances yet");
+    }
+
+    private static TriageOutput ManualReconcile(EventWire ev, List<Link> links)
+    {
+        if (ev.Action != "reconcile")
+        {
+            throw Check.Invalid("event.action", $"'{ev.Action}' is not a known action (reconcile)");
+        }
+        var dryRun = ev.DryRun ?? false;
+        var named = new[] { ev.LinkId is not null, ev.LinkIds is not null, ev.All is not null }.Count(given => given);
+        if (named != 1)
+        {
+            throw Check.Invalid("event", "a manual reconcile names exactly one of \"linkId\", \"linkIds\" or \"all\": true");
+        }
+        if (ev.All is { } all)
+        {
+            return all
+                ? Select(Manual, dryRun, links, "manual reconcile of all links", "no links in the table")
+                : throw Check.Invalid("event.all", "false; to reconcile some links name them with \"linkId\" or \"linkIds\"");
+        }
+
+        List<(string Id, string Path)> requested = ev.LinkId is not null
+            ? [(Check.Text(ev.LinkId, "event.linkId"), "event.linkId")]
+            : [.. Check.Items(ev.LinkIds, "event.linkIds").Select(x => (Check.Text(x.Item, x.Path), x.Path))];
+        if (requested.Count == 0)
+        {
+            throw Check.Invalid("event.linkIds", "empty");
+        }
+        var chosen = new List<Link>();
+        foreach (var (id, path) in requested)
+        {
+            var link = links.FirstOrDefault(l => l.Id == id) ?? throw new UnknownLinkException(
+                $"{path}: no link '{id}' in the table (links: {(links.Count == 0 ? "none" : string.Join(", ", links.Select(l => l.Id).Order(StringComparer.Ordinal)))})");
+            chosen.Add(link);
+        }
+        return Select(Manual, dryRun, chosen.Distinct(), "manual reconcile");
+    }
+
+    private static TriageOutput Select(string trigger, bool dryRun, IEnumerable<Link> links, string reason, string noneReason = "no links selected")
+    {
+        var selected = links.OrderBy(l => l.Id, StringComparer.Ordinal).Select(l => new TriagedLink(l.Id, reason)).ToList();
+        return new TriageOutput(trigger, dryRun, selected, selected.Count == 0 ? noneReason : null);
+    }
+
+    private static TriageOutput Ignore(string trigger, string reason) => new(trigger, false, [], reason);
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

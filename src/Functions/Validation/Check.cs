@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace BrokerLink.Functions.Validation;
+
+/// <summary>Field checks that fail with an <see cref="InvalidInputException"/> naming the path and the problem.</summary>
+internal static partial class Check
+{
+    public static InvalidInputException Invalid(string path, string problem) => new($"{path}: {problem}");
+
+    public static T Present<T>(T? value, string path) where T : class => value ?? throw Invalid(path, "missing");
+
+    public static string Text(string? value, string path) => value switch
+    {
+        null => throw Invalid(path, "missing"),
+        _ when string.IsNullOrWhiteSpace(value) => throw Invalid(path, "empty"),
+        _ => value,
+    };
+
+    public static bool Flag(bool? value, string path) => value ?? throw Invalid(path, "missing");
+
+    public static int Port(int? value, string path) => value switch
+    {
+        null => throw Invalid(path, "missing"),
+        >= 1 and <= 65535 => value.Value,
+        _ => throw Invalid(path, $"{value} is not a port (1-65535)"),
+    };
+
+    /// <summary>The items of an AWS list with their paths; an absent list is empty, a null item is invalid.</summary>
+    public static IEnumerable<(T Item, string Path)> Items<T>(IReadOnlyList<T?>? list, string path) where T : class
+    {
+        for (var i = 0; i < (list?.Count ?? 0); i++)
+        {
+            yield return (list![i] ?? throw Invalid($"{path}[{i}]", "null"), $"{path}[{i}]");
+        }
+    }
+
+    public static string Matching(string? value, Regex pattern, string path, string what)
+    {
+        var text = Text(value, path);
+        return pattern.IsMatch(text) ? text : throw Invalid(path, $"'{text}' is not {what}");
+    }
+
+    public static string LinkId(string? value, string path) =>
+        Matching(value, LinkIdPattern(), path, "a link id (1-40 of a-z, 0-9 and '-', not starting or ending with '-')");
+
+    public static string HostedZoneId(string? value, string path) =>
+        Matching(value, HostedZoneIdPattern(), path, "a hosted zone id (upper-case letters and digits, e.g. Z0123456789ABC, without /hostedzone/)");
+
+    public static string RoleArn(string? value, string path) =>
+        Matching(value, RoleArnPattern(), path, "an IAM role ARN (arn:<partition>:iam::<account>:role/<path/name>)");
+
+    public static string Ipv4(string? value, string path) => Matching(value, Ipv4Pattern(), path, "an IPv4 address");
+
+    /// <summary>A DNS name, lower-cased, without its trailing dot.</summary>
+    public static string DnsName(string? value, string path)
+    {
+        var text = Text(value, path);
+        var name = Names.Normalise(text);
+        return DnsNamePattern().IsMatch(name) && name.Length <= 253
+            ? name
+            : throw Invalid(path, $"'{text}' is not a DNS name (labels of 1-63 a-z, 0-9 or '-', at most 253 characters)");
+    }
+
+    public static Arn ClusterArn(string? value, string path) =>
+        Arn.Parse(Matching(value, ClusterArnPattern(), path, "an MSK cluster ARN (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<id>)"));
+
+    public static Arn LoadBalancerArn(string? value, string path) =>
+        Arn.Parse(Matching(value, LoadBalancerArnPattern(), path,
+            "a Network Load Balancer ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>)"));
+
+    public static Arn StateMachineArn(string? value, string path) =>
+        Arn.Parse(Matching(value, StateMachineArnPattern(), path, "a state machine ARN (arn:<partition>:states:<region>:<account>:stateMachine:<name>)"));
+
+    public static string Show(string? value) => value is null ? "null" : $"'{value}'";
+
+    public static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private const string Partition = "aws(?:-[a-z]+)*";
+    private const string Region = "[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}";
+    private const string Account = "[0-9]{12}";
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
+    private static partial Regex LinkIdPattern();
+
+    // Real zone ids start with Z; moto's do not, and nothing here depends on the Z.
+    [GeneratedRegex("^[A-Z0-9]{1,32}$")]
+    private static partial Regex HostedZoneIdPattern();
+
+    [GeneratedRegex($"^arn:{Partition}:iam::{Account}:role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{{1,64}}$")]
+    private static partial Regex RoleArnPattern();
+
+    [GeneratedRegex($"^arn:{Partition}:kafka:{Region}:{Account}:cluster/[A-Za-z0-9][A-Za-z0-9-]{{0,63}}/[0-9A-Fa-f]+(?:-[0-9A-Fa-f]+)*$")]
+    private static partial Regex ClusterArnPattern();
+
+    [GeneratedRegex($"^arn:{Partition}:elasticloadbalancing:{Region}:{Account}:loadbalancer/net/[A-Za-z0-9](?:[A-Za-z0-9-]{{0,30}}[A-Za-z0-9])?/[0-9a-f]{{1,32}}$")]
+    private static partial Regex LoadBalancerArnPattern();
+
+    [GeneratedRegex($"^arn:{Partition}:states:{Region}:{Account}:stateMachine:[^:\\s]{{1,80}}(?::[^:\\s]+)?$")]
+    private static partial Regex StateMachineArnPattern();
+
+    [GeneratedRegex("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$")]
+    private static partial Regex Ipv4Pattern();
+
+    [GeneratedRegex("^(?:[a-z0-9-]{1,63}\\.)*[a-z0-9-]{1,63}$")]
+    private static partial Regex DnsNamePattern();
+}
+
+/// <summary>The parts of an ARN this project compares (already validated by a pattern).</summary>
+internal sealed record Arn(string Value, string Partition, string Service, string Region, string Account)
+{
+    public static Arn Parse(string arn)
+    {
+        var parts = arn.Split(':', 6);
+        return new Arn(arn, parts[1], parts[2], parts[3], parts[4]);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BrokerLink.Functions;
+using BrokerLink.Functions.Planning;
+using static BrokerLink.Functions.Json.Json;
+using static BrokerLink.Tests.Support.Fixtures;
+
+namespace BrokerLink.Tests;
+
+/// <summary>Every file in events/ goes through the real serializer context and the function that takes it.</summary>
+public sealed class EventFilesTests
+{
+    private static readonly (string Id, string Kind, string Cluster)[] Links = [("orders", "msk-single-nlb", ClusterArn)];
+
+    [Fact]
+    public void Every_event_file_is_read_by_the_function_that_takes_it()
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "events");
+        var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal).ToList() : [];
+        var problems = files.Select(Check).OfType<string>().ToList();
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    /// <summary>A problem with the file, or null when it behaves as its name says.</summary>
+    private static string? Check(string path)
+    {
+        var name = Path.GetFileName(path);
+        var json = File.ReadAllText(path);
+        try
+        {
+            switch (name.Split('-')[0])
+            {
+                case "invalid":
+                    var thrown = Record.Exception(() => Triage(json));
+                    return thrown is InvalidInputException ? null : $"{name}: expected InvalidInputException, got {thrown?.GetType().Name ?? "no error"}";
+                case "link":
+                    LinkConfigReader.Read(JsonDocument.Parse(json).RootElement.Clone());
+                    return null;
+                case "cloudtrail" or "schedule" or "manual" or "ec2":
+                    var output = Triage(json);
+                    return output["links"]!.AsArray().Count > 0 ^ output["ignored"] is not null ? null : $"{name}: links and ignored disagree: {output.ToJsonString()}";
+                default:
+                    return $"{name}: no rule for this kind of file; teach {nameof(EventFilesTests)} which function reads it";
+            }
+        }
+        catch (Exception e)
+        {
+            return $"{name}: {e.GetType().Name}: {e.Message}";
+        }
+    }
+
+    private static JsonNode Triage(string eventJson) => Invoke(Lambda.Triage, TriageTests.Input(eventJson, Links));
+}

@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using BrokerLink.Functions;
+using BrokerLink.Functions.Triaging;
+using BrokerLink.Tests.Support;
+using static BrokerLink.Functions.Json.Json;
+using static BrokerLink.Tests.Support.Fixtures;
+
+namespace BrokerLink.Tests;
+
+public sealed class TriageTests
+{
+    private const string ZetaCluster = "arn:aws:kafka:us-east-1:123456789012:cluster/zeta/7a7a7a7a-0000-1111-2222-333344445555-1";
+    private const string UnlinkedCluster = "arn:aws:kafka:us-east-1:123456789012:cluster/payments/1f1f1f1f-0000-1111-2222-333344445555-3";
+
+    /// <summary>The table, deliberately out of order.</summary>
+    private static readonly (string Id, string Kind, string Cluster)[] Table =
+    [
+        ("zeta", "msk-single-nlb", ZetaCluster),
+        ("orders", "msk-single-nlb", ClusterArn),
+        ("inventory", "msk-single-nlb", OtherClusterArn),
+    ];
+
+    internal static string Input(string? ev, (string Id, string Kind, string Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn) =>
+        new JsonObject
+        {
+            ["event"] = ev is null ? null : JsonNode.Parse(ev),
+            ["links"] = new JsonArray([.. (links ?? Table).Select(l => (JsonNode)new JsonObject
+            {
+                ["pk"] = new JsonObject { ["S"] = "LINK" },
+                ["sk"] = new JsonObject { ["S"] = l.Id },
+                ["kind"] = new JsonObject { ["S"] = l.Kind },
+                ["clusterArn"] = new JsonObject { ["S"] = l.Cluster },
+            })]),
+            ["linksTruncated"] = truncated,
+            ["stateMachineArn"] = stateMachineArn,
+        }.ToJsonString();
+
+    private static string CloudTrail(
+        string call = "UpdateBrokerCount", string account = Account, string region = "us-east-1",
+        string? request = ClusterArn, string? response = ClusterArn, string? errorCode = null) => new JsonObject
+    {
+        ["version"] = "0",
+        ["detail-type"] = "AWS API Call via CloudTrail",
+        ["source"] = "aws.kafka",
+        ["account"] = account,
+        ["region"] = region,
+        ["resources"] = new JsonArray(),
+        ["detail"] = new JsonObject
+        {
+            ["eventSource"] = "kafka.amazonaws.com",
+            ["eventName"] = call,
+            ["awsRegion"] = region,
+            ["recipientAccountId"] = account,
+            ["errorCode"] = errorCode,
+            ["requestParameters"] = request is null ? null : new JsonObject { ["clusterArn"] = Uri.EscapeDataString(request), ["targetNumberOfBrokerNodes"] = 6 },
+            ["responseElements"] = response is null ? null : new JsonObject { ["clusterArn"] = response, ["clusterOperationArn"] = "arn:aws:kafka:us-east-1:123456789012:cluster-operation/x" },
+        },
+    }.ToJsonString();
+
+    private static string Selected(string trigger, string reason, params string[] ids) =>
+        WriteString(new TriageOutput(trigger, false, [.. ids.Select(id => new TriagedLink(id, reason))], null), Context.TriageOutput);
+
+    private static string Ignored(string trigger, string reason) => WriteString(new TriageOutput(trigger, false, [], reason), Context.TriageOutput);
+
+    public static TheoryData<string, string, string> Events => new()
+    {
+        { "broker count change on a linked cluster", CloudTrail(),
+            Selected("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ClusterArn}", "orders") },
+        { "only the URL-encoded request ARN", CloudTrail(call: "RebootBroker", response: null),
+            Selected("cloudtrail:RebootBroker", $"RebootBroker on {ClusterArn}", "orders") },
+        { "cluster creation names the cluster in the response only", CloudTrail(call: "CreateClusterV2", request: null),
+            Selected("cloudtrail:CreateClusterV2", $"CreateClusterV2 on {ClusterArn}", "orders") },
+        { "failed call", CloudTrail(errorCode: "BadRequestException", response: null),
+            Ignored("cloudtrail:UpdateBrokerCount", "UpdateBrokerCount failed with BadRequestException: nothing changed") },
+        { "another account", CloudTrail(account: "999999999999"),
+            Ignored("cloudtrail:UpdateBrokerCount", "UpdateBrokerCount in account 999999999999, not this deployment's account 123456789012") },
+        { "another region", CloudTrail(region: "eu-west-1"),
+            Ignored("cloudtrail:UpdateBrokerCount", "UpdateBrokerCount in region eu-west-1, not this deployment's region us-east-1") },
+        { "a cluster no link has", CloudTrail(request: UnlinkedCluster, response: UnlinkedCluster),
+            Ignored("cloudtrail:UpdateBrokerCount", $"no link for cluster {UnlinkedCluster}") },
+        { "a call that names no cluster", CloudTrail(call: "ListClustersV2", request: null, response: null),
+            Ignored("cloudtrail:ListClustersV2", "ListClustersV2 names no cluster") },
+        { "scheduled sweep", """{"source": "aws.events", "detail-type": "Scheduled Event", "account": "123456789012", "region": "us-east-1", "detail": {}}""",
+            Selected("schedule", "scheduled sweep", "inventory", "orders", "zeta") },
+        { "manual, one link", """{"action": "reconcile", "linkId": "orders"}""",
+            Selected("manual", "manual reconcile", "orders") },
+        { "manual, some links", """{"action": "reconcile", "linkIds": ["zeta", "orders", "zeta"]}""",
+            Selected("manual", "manual reconcile", "orders", "zeta") },
+        { "manual, all links", """{"action": "reconcile", "all": true}""",
+            Selected("manual", "manual reconcile of all links", "inventory", "orders", "zeta") },
+        { "manual dry run", """{"action": "reconcile", "linkId": "inventory", "dryRun": true}""",
+            Selected("manual", "manual reconcile", "inventory").Replace("\"dryRun\":false", "\"dryRun\":true") },
+        { "EC2 state change", """{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"instance-id": "i-0abc", "state": "terminated"}}""",
+            Ignored("ec2:terminated", "instance i-0abc is terminated: no link kind follows EC2 instances yet") },
+    };
+
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void Triage_selects_the_links_an_event_concerns(string what, string ev, string expected)
+    {
+        var output = Invoke(Lambda.Triage, Input(ev));
+
+        JsonAssert.Equal(expected, output);
+        Assert.NotNull(what);
+    }
+
+    [Fact]
+    public void Schedule_with_an_empty_table_selects_nothing_and_says_why()
+    {
+        var output = Invoke(Lambda.Triage, Input("""{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""", links: []));
+
+        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "links": [], "ignored": "no links in the table"}""", output);
+    }
+
+    [Fact]
+    public void Triage_output_writes_ignored_as_null_when_links_are_selected()
+    {
+        var output = Invoke(Lambda.Triage, Input("""{"action": "reconcile", "linkId": "orders"}"""));
+
+        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "links": [{"linkId": "orders", "reason": "manual reconcile"}], "ignored": null}""", output);
+    }
+
+    public static TheoryData<string, string, Type, string> Failures => new()
+    {
+        { "unknown link id",            Input("""{"action": "reconcile", "linkId": "nope"}"""),                  typeof(UnknownLinkException),  "event.linkId: no link 'nope' in the table (links: inventory, orders, zeta)" },
+        { "unknown id among several",   Input("""{"action": "reconcile", "linkIds": ["orders", "nope"]}"""),    typeof(UnknownLinkException),  "event.linkIds[1]: no link 'nope'" },
+        { "manual naming nothing",      Input("""{"action": "reconcile"}"""),                                    typeof(InvalidInputException), "event: a manual reconcile names exactly one of" },
+        { "manual naming two ways",     Input("""{"action": "reconcile", "linkId": "orders", "all": true}"""),   typeof(InvalidInputException), "event: a manual reconcile names exactly one of" },
+        { "manual all false",           Input("""{"action": "reconcile", "all": false}"""),                      typeof(InvalidInputException), "event.all: false" },
+        { "manual empty list",          Input("""{"action": "reconcile", "linkIds": []}"""),                     typeof(InvalidInputException), "event.linkIds: empty" },
+        { "unknown action",             Input("""{"action": "delete", "linkId": "orders"}"""),                   typeof(InvalidInputException), "event.action: 'delete' is not a known action (reconcile)" },
+        { "dry run of the wrong type",  Input("""{"action": "reconcile", "linkId": "orders", "dryRun": "yes"}"""), typeof(InvalidInputException), "event.dryRun: expected true or false, got a string" },
+        { "unknown event type",         Input("""{"source": "aws.s3", "detail-type": "Object Created", "detail": {}}"""), typeof(InvalidInputException), "event: unknown event type (source 'aws.s3', detail-type 'Object Created')" },
+        { "no event",                   Input(null),                                                                    typeof(InvalidInputException), "event: missing" },
+        { "CloudTrail without a name",  Input("""{"source": "aws.kafka", "detail-type": "AWS API Call via CloudTrail", "detail": {}}"""), typeof(InvalidInputException), "event.detail.eventName: missing" },
+        { "more links than one page",   Input(CloudTrail(), truncated: true),                                           typeof(InvalidInputException), "linksTruncated: true: the links Query returned more than one page" },
+        { "unparsable state machine",   Input(CloudTrail(), stateMachineArn: "arn:aws:states:us-east-1:123:stateMachine:x"), typeof(InvalidInputException), "stateMachineArn: 'arn:aws:states:us-east-1:123:stateMachine:x' is not a state machine ARN" },
+        { "link of an unknown kind",    Input(CloudTrail(), links: [("orders", "msk-serverless", ClusterArn)]),          typeof(InvalidInputException), "links[0].kind.S: link 'orders' has kind 'msk-serverless', which is not a known link kind (msk-single-nlb)" },
+        { "link with a bad id",         Input(CloudTrail(), links: [("Orders", "msk-single-nlb", ClusterArn)]),          typeof(InvalidInputException), "links[0].sk.S: 'Orders' is not a link id" },
+        { "link with a bad cluster",    Input(CloudTrail(), links: [("orders", "msk-single-nlb", "orders")]),            typeof(InvalidInputException), "links[0].clusterArn.S: 'orders' is not an MSK cluster ARN" },
+        { "links missing",              """{"event": {"action": "reconcile", "all": true}, "linksTruncated": false, "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Reconcile"}""", typeof(InvalidInputException), "links: missing" },
+        { "links not an array",         Input(CloudTrail()).Replace("\"links\":[", "\"links\":{\"x\":[").Replace("],\"linksTruncated\"", "]},\"linksTruncated\""), typeof(InvalidInputException), "links: wrong type, expected an array" },
+        { "truncation flag missing",    Input(CloudTrail()).Replace("\"linksTruncated\":false,", ""),                    typeof(InvalidInputException), "linksTruncated: missing" },
+        { "malformed JSON",             "{\"event\": ",                                                                  typeof(InvalidInputException), "event: " },
+        { "empty input",                "",                                                                              typeof(InvalidInputException), "input: " },
+        { "null input",                 "null",                                                                          typeof(InvalidInputException), "input: expected a JSON object, got null" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void Triage_rejects_bad_input_with_a_named_error(string what, string input, Type exception, string message)
+    {
+        var thrown = Assert.ThrowsAny<Exception>(() => ReadAll(Lambda.Triage(Stream(input))));
+
+        Assert.True(exception == thrown.GetType(), $"{what}: {thrown.GetType().Name}: {thrown.Message}");
+        Assert.StartsWith(message, thrown.Message);
+    }
+}

@@ -50,6 +50,13 @@ public sealed class PlanInputTests
     [InlineData("consumers[0].endpointDnsName",    "\"a..b\"",                   "linkConfig.consumers[0].endpointDnsName: 'a..b' is not a DNS name")]
     [InlineData("consumers[0].endpointHostedZoneId", Absent,                     "linkConfig.consumers[0].endpointHostedZoneId: missing")]
     [InlineData("consumers[1].roleArn",            "\"arn:aws:iam::1234:role/x\"", "linkConfig.consumers[1].roleArn: 'arn:aws:iam::1234:role/x' is not an IAM role ARN")]
+    [InlineData("guards",                          "0.5",                        "linkConfig.guards: wrong type, expected an object")]
+    [InlineData("guards",                          "{\"maxRemovalShare\": 0}",    "linkConfig.guards.maxRemovalShare: 0 is not a share in (0, 1]")]
+    [InlineData("guards",                          "{\"maxRemovalShare\": -0.5}", "linkConfig.guards.maxRemovalShare: -0.5 is not a share in (0, 1]")]
+    [InlineData("guards",                          "{\"maxRemovalShare\": 1.01}", "linkConfig.guards.maxRemovalShare: 1.01 is not a share in (0, 1]")]
+    [InlineData("guards",                          "{\"maxRemovalShare\": 50}",   "linkConfig.guards.maxRemovalShare: 50 is not a share in (0, 1]")]
+    [InlineData("guards",                          "{\"maxRemovalShare\": \"0.5\"}", "linkConfig.guards.maxRemovalShare: expected a number, got a string")]
+    [InlineData("guards",                          "{\"maxRemovalShare\": true}", "linkConfig.guards.maxRemovalShare: expected a number, got a boolean")]
     public void Bad_link_config_field_is_invalid_input_naming_the_field(string field, string value, string message)
     {
         var config = JsonPatch.Set(WriteString(Config(billing: true), Context.LinkConfigWire), field, value);
@@ -88,6 +95,8 @@ public sealed class PlanInputTests
     [InlineData("zones[2]",                                             Absent,            "zones: no entry for hosted zone Z0PROVIDER")]
     [InlineData("zones[0].hostedZoneId",                                "\"Z0BILLING\"",   "zones[1].HostedZoneId: zone Z0BILLING appears twice")]
     [InlineData("zones[0].records.page.resourceRecordSets[0].type",     Absent,            "zones[0].Records.page.ResourceRecordSets[0].Type: missing")]
+    [InlineData("allowRemovals",                                        "\"yes\"",         "allowRemovals: expected true or false, got a string")]
+    [InlineData("allowRemovals",                                        "1",               "allowRemovals: expected true or false, got a number")]
     public void Bad_observation_is_invalid_input_naming_the_field(string field, string value, string message)
     {
         Assert.StartsWith(message, Fails<InvalidInputException>(JsonPatch.Set(Input(), field, value)).Message);
@@ -168,13 +177,14 @@ public sealed class PlanInputTests
     {
         var plan = Invoke(Lambda.Plan, Input());
 
+        Assert.True(plan.AsObject().ContainsKey("blocked") && plan["blocked"] is null);
         var upsert = plan["changes"]!["upsertRecords"]![0]!.AsObject();
         Assert.True(upsert.ContainsKey("roleArn") && upsert["roleArn"] is null);
         var alias = plan["changes"]!["upsertRecords"]![0]!["changes"]![0]!["ResourceRecordSet"]!.AsObject();
         Assert.Equal(["Name", "Type", "AliasTarget"], alias.Select(p => p.Key));
         var txt = plan["changes"]!["upsertRecords"]![0]!["changes"]![1]!["ResourceRecordSet"]!.AsObject();
         Assert.Equal(["Name", "Type", "TTL", "ResourceRecords"], txt.Select(p => p.Key));
-        Assert.Equal(["linkId", "pass", "hasChanges", "changes", "advertisedListeners", "findings", "summary"], plan.AsObject().Select(p => p.Key));
+        Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary"], plan.AsObject().Select(p => p.Key));
         Assert.Equal(["createTargetGroups", "createListeners", "registerTargets", "upsertRecords", "deregisterTargets", "deleteRecords", "deleteListeners", "deleteTargetGroups"],
             plan["changes"]!.AsObject().Select(p => p.Key));
     }

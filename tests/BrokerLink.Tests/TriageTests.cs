@@ -57,10 +57,12 @@ public sealed class TriageTests
         },
     }.ToJsonString();
 
-    private static string Selected(string trigger, string reason, params string[] ids) =>
-        WriteString(new TriageOutput(trigger, false, [.. ids.Select(id => new TriagedLink(id, reason))], null), Context.TriageOutput);
+    private static string Selected(string trigger, string reason, params string[] ids) => Selected(trigger, reason, false, false, ids);
 
-    private static string Ignored(string trigger, string reason) => WriteString(new TriageOutput(trigger, false, [], reason), Context.TriageOutput);
+    private static string Selected(string trigger, string reason, bool dryRun, bool allowRemovals, params string[] ids) =>
+        WriteString(new TriageOutput(trigger, dryRun, allowRemovals, [.. ids.Select(id => new TriagedLink(id, reason))], null), Context.TriageOutput);
+
+    private static string Ignored(string trigger, string reason) => WriteString(new TriageOutput(trigger, false, false, [], reason), Context.TriageOutput);
 
     public static TheoryData<string, string, string> Events => new()
     {
@@ -89,7 +91,23 @@ public sealed class TriageTests
         { "manual, all links", """{"action": "reconcile", "all": true}""",
             Selected("manual", "manual reconcile of all links", "inventory", "orders", "zeta") },
         { "manual dry run", """{"action": "reconcile", "linkId": "inventory", "dryRun": true}""",
-            Selected("manual", "manual reconcile", "inventory").Replace("\"dryRun\":false", "\"dryRun\":true") },
+            Selected("manual", "manual reconcile", dryRun: true, allowRemovals: false, "inventory") },
+        { "manual override of the removal guard", """{"action": "reconcile", "linkId": "orders", "allowRemovals": true}""",
+            Selected("manual", "manual reconcile", dryRun: false, allowRemovals: true, "orders") },
+        { "manual override declined", """{"action": "reconcile", "linkId": "orders", "allowRemovals": false}""",
+            Selected("manual", "manual reconcile", dryRun: false, allowRemovals: false, "orders") },
+        { "manual override as null", """{"action": "reconcile", "linkId": "orders", "allowRemovals": null}""",
+            Selected("manual", "manual reconcile", dryRun: false, allowRemovals: false, "orders") },
+        { "manual dry run of an override", """{"action": "reconcile", "linkIds": ["zeta", "orders"], "dryRun": true, "allowRemovals": true}""",
+            Selected("manual", "manual reconcile", dryRun: true, allowRemovals: true, "orders", "zeta") },
+        { "manual override of all links", """{"action": "reconcile", "all": true, "allowRemovals": true}""",
+            Selected("manual", "manual reconcile of all links", dryRun: false, allowRemovals: true, "inventory", "orders", "zeta") },
+        { "schedule carrying allowRemovals does not allow removals",
+            """{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "allowRemovals": true}""",
+            Selected("schedule", "scheduled sweep", "inventory", "orders", "zeta") },
+        { "CloudTrail event carrying allowRemovals does not allow removals",
+            CloudTrail().Replace("\"version\":\"0\"", "\"version\":\"0\",\"allowRemovals\":true"),
+            Selected("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ClusterArn}", "orders") },
         { "EC2 state change", """{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"instance-id": "i-0abc", "state": "terminated"}}""",
             Ignored("ec2:terminated", "instance i-0abc is terminated: no link kind follows EC2 instances yet") },
     };
@@ -109,7 +127,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""", links: []));
 
-        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "links": [], "ignored": "no links in the table"}""", output);
+        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "ignored": "no links in the table"}""", output);
     }
 
     [Fact]
@@ -117,7 +135,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"action": "reconcile", "linkId": "orders"}"""));
 
-        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "links": [{"linkId": "orders", "reason": "manual reconcile"}], "ignored": null}""", output);
+        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile"}], "ignored": null}""", output);
     }
 
     public static TheoryData<string, string, Type, string> Failures => new()
@@ -130,6 +148,9 @@ public sealed class TriageTests
         { "manual empty list",          Input("""{"action": "reconcile", "linkIds": []}"""),                     typeof(InvalidInputException), "event.linkIds: empty" },
         { "unknown action",             Input("""{"action": "delete", "linkId": "orders"}"""),                   typeof(InvalidInputException), "event.action: 'delete' is not a known action (reconcile)" },
         { "dry run of the wrong type",  Input("""{"action": "reconcile", "linkId": "orders", "dryRun": "yes"}"""), typeof(InvalidInputException), "event.dryRun: expected true or false, got a string" },
+        { "override as a string",       Input("""{"action": "reconcile", "linkId": "orders", "allowRemovals": "true"}"""), typeof(InvalidInputException), "event.allowRemovals: expected true or false, got a string" },
+        { "override as a number",       Input("""{"action": "reconcile", "linkId": "orders", "allowRemovals": 1}"""), typeof(InvalidInputException), "event.allowRemovals: expected true or false, got a number" },
+        { "override as an object",      Input("""{"action": "reconcile", "linkId": "orders", "allowRemovals": {}}"""), typeof(InvalidInputException), "event.allowRemovals: expected true or false, got an object" },
         { "unknown event type",         Input("""{"source": "aws.s3", "detail-type": "Object Created", "detail": {}}"""), typeof(InvalidInputException), "event: unknown event type (source 'aws.s3', detail-type 'Object Created')" },
         { "no event",                   Input(null),                                                                    typeof(InvalidInputException), "event: missing" },
         { "CloudTrail without a name",  Input("""{"source": "aws.kafka", "detail-type": "AWS API Call via CloudTrail", "detail": {}}"""), typeof(InvalidInputException), "event.detail.eventName: missing" },

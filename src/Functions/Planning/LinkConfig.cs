@@ -12,7 +12,10 @@ internal sealed record LinkConfigWire(
     int? TargetPort = null,
     int? BootstrapPort = null,
     ProviderZoneWire? ProviderZone = null,
-    IReadOnlyList<ConsumerWire?>? Consumers = null);
+    IReadOnlyList<ConsumerWire?>? Consumers = null,
+    GuardsWire? Guards = null);
+
+internal sealed record GuardsWire(double? MaxRemovalShare = null);
 
 internal sealed record ProviderZoneWire(string? HostedZoneId = null);
 
@@ -33,8 +36,12 @@ internal sealed record LinkConfig(
     int TargetPort,
     int? BootstrapPort,
     string? ProviderZoneId,
-    IReadOnlyList<Consumer> Consumers)
+    IReadOnlyList<Consumer> Consumers,
+    double MaxRemovalShare)
 {
+    /// <summary>The share of owned targets or records one run may remove when the link config does not say.</summary>
+    public const double DefaultMaxRemovalShare = 0.5;
+
     /// <summary>Every zone the link writes to: the consumers', then the provider's (no role).</summary>
     public IReadOnlyList<Zone> Zones => ProviderZoneId is null
         ? [.. Consumers.Select(c => new Zone(c.HostedZoneId, c.RoleArn))]
@@ -97,6 +104,11 @@ internal static class LinkConfigReader
             }
             consumers.Add(consumer);
         }
-        return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers);
+        var maxRemovalShare = wire.Guards?.MaxRemovalShare ?? LinkConfig.DefaultMaxRemovalShare;
+        if (maxRemovalShare is not (> 0 and <= 1))
+        {
+            throw Check.Invalid($"{Root}.guards.maxRemovalShare", $"{Check.Show(maxRemovalShare)} is not a share in (0, 1]");
+        }
+        return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers, maxRemovalShare);
     }
 }

@@ -9,6 +9,7 @@ internal sealed record PlanOutput(
     string LinkId,
     string Pass,
     bool HasChanges,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Blocked? Blocked,
     PlanChanges Changes,
     IReadOnlyList<AdvertisedListener> AdvertisedListeners,
     IReadOnlyList<Finding> Findings,
@@ -29,11 +30,19 @@ internal sealed record PlanChanges(
 
     [JsonIgnore]
     public bool Any =>
-        CreateTargetGroups.Count + CreateListeners.Count + RegisterTargets.Count + UpsertRecords.Count
-        + DeregisterTargets.Count + DeleteRecords.Count + DeleteListeners.Count + DeleteTargetGroups.Count > 0;
+        CreateTargetGroups.Count + CreateListeners.Count + RegisterTargets.Count + UpsertRecords.Count > 0 || AnyRemovals;
+
+    [JsonIgnore]
+    public bool AnyRemovals => DeregisterTargets.Count + DeleteRecords.Count + DeleteListeners.Count + DeleteTargetGroups.Count > 0;
 
     public PlanChanges WithoutRemovals() => this with { DeregisterTargets = [], DeleteRecords = [], DeleteListeners = [], DeleteTargetGroups = [] };
 }
+
+/// <summary>
+/// Why a guard withheld this plan's removals (<c>ClusterNotActive</c>, <c>NoBrokers</c>, <c>RemovalShareExceeded</c>):
+/// the additions in the plan go ahead, the link is not converged.
+/// </summary>
+internal sealed record Blocked(string Code, string Reason);
 
 /// <summary>Applied as CreateTargetGroup, RegisterTargets on the new ARN, then CreateListener forwarding to it.</summary>
 internal sealed record CreateTargetGroup(

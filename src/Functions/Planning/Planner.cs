@@ -4,7 +4,7 @@ namespace BrokerLink.Functions.Planning;
 
 /// <summary>
 /// Read the config and observations, ask the link kind what should exist, diff against what this link owns,
-/// filter through the policies. Pure: the same input always gives the same plan, every list sorted.
+/// filter through the guards (<see cref="Policies"/>). Pure: the same input always gives the same plan, every list sorted.
 /// </summary>
 internal static class Planner
 {
@@ -22,15 +22,15 @@ internal static class Planner
 
         var (groupChanges, groupFindings) = TargetGroupDiff.Diff(config.LinkId, desired.TargetGroups, observed);
         var (upserts, deletes, recordFindings) = RecordDiff.Diff(config.LinkId, config.Zones, desired.Records, observed);
-        var (changes, policyFindings) = Policies.Apply(
-            groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, clusterState, desired.Brokers);
+        var (changes, blocked, policyFindings) = Policies.Apply(
+            groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, observed, config, clusterState, desired.Brokers, input.AllowRemovals ?? false);
 
         var findings = desired.Findings.Concat(groupFindings).Concat(recordFindings).Concat(policyFindings)
             .OrderBy(f => f.Code, StringComparer.Ordinal)
             .ThenBy(f => f.Subject, StringComparer.Ordinal)
             .ThenBy(f => f.Message, StringComparer.Ordinal)
             .ToList();
-        return new PlanOutput(config.LinkId, pass, changes.Any, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers));
+        return new PlanOutput(config.LinkId, pass, changes.Any, blocked, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers));
     }
 
     private static PlanSummary Summarise(PlanChanges c, int brokers)

@@ -64,11 +64,10 @@ internal static class RecordDiff
 
             foreach (var name in atName.Select(g => g.Key).Where(n => !wanted.ContainsKey(n)).Order(StringComparer.Ordinal))
             {
-                var records = atName[name].Where(r => r.SetIdentifier is null).ToList();
-                var txt = records.FirstOrDefault(r => r.Type == "TXT" && r.Values.Contains(ownValue));
+                var txt = atName[name].FirstOrDefault(r => IsOwnershipRecord(r, ownValue));
                 if (txt is not null)
                 {
-                    deleteGroups.Add([.. records.Where(r => r.Type == "A").Append(txt).Select(r => new RecordChange("DELETE", r.Raw))]);
+                    deleteGroups.Add([.. atName[name].Where(r => r.Type == "A" && r.SetIdentifier is null).Append(txt).Select(r => new RecordChange("DELETE", r.Raw))]);
                 }
             }
 
@@ -77,6 +76,10 @@ internal static class RecordDiff
         }
         return (upserts, deletes, findings);
     }
+
+    /// <summary>The registry's mark on a name: our TXT record, without a SetIdentifier.</summary>
+    public static bool IsOwnershipRecord(ObservedRecord record, string ownValue) =>
+        record.Type == "TXT" && record.SetIdentifier is null && record.Values.Contains(ownValue);
 
     private static bool SameAlias(AliasTarget? observed, AliasTarget desired) =>
         observed is not null

@@ -21,7 +21,8 @@ internal sealed record EventWire(
     string? LinkId = null,
     IReadOnlyList<string?>? LinkIds = null,
     bool? All = null,
-    bool? DryRun = null);
+    bool? DryRun = null,
+    bool? AllowRemovals = null);
 
 /// <summary>The CloudTrail fields of <c>detail</c>, plus the EC2 state-change ones.</summary>
 internal sealed record EventDetailWire(
@@ -41,9 +42,11 @@ internal sealed record LinkItemWire(AttributeWire? Sk = null, AttributeWire? Kin
 
 internal sealed record AttributeWire(string? S = null);
 
+/// <summary><see cref="AllowRemovals"/>: the operator's override of the removal-share guard, only ever from a manual input.</summary>
 internal sealed record TriageOutput(
     string Trigger,
     bool DryRun,
+    bool AllowRemovals,
     IReadOnlyList<TriagedLink> Links,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ignored);
 

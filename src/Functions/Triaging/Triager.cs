@@ -25,7 +25,7 @@ internal static class Triager
         return (ev.Source, ev.DetailType) switch
         {
             ("aws.kafka", "AWS API Call via CloudTrail") => CloudTrail(ev, deployment, links),
-            ("aws.events", "Scheduled Event") => Select("schedule", false, links, "scheduled sweep", "no links in the table"),
+            ("aws.events", "Scheduled Event") => Select("schedule", Options.None, links, "scheduled sweep", "no links in the table"),
             ("aws.ec2", "EC2 Instance State-change Notification") => Ec2(ev),
             _ => throw Check.Invalid("event", $"unknown event type (source {Check.Show(ev.Source)}, detail-type {Check.Show(ev.DetailType)}); "
                 + "expected an MSK CloudTrail API call, a Scheduled Event, an EC2 state change or {\"action\": \"reconcile\", ...}"),
@@ -85,7 +85,7 @@ internal static class Triager
         var matched = links.Where(l => l.ClusterArn == cluster).ToList();
         return matched.Count == 0
             ? Ignore(trigger, $"no link for cluster {cluster}")
-            : Select(trigger, false, matched, $"{call} on {cluster}");
+            : Select(trigger, Options.None, matched, $"{call} on {cluster}");
     }
 
     private static TriageOutput Ec2(EventWire ev)
@@ -100,7 +100,8 @@ internal static class Triager
         {
             throw Check.Invalid("event.action", $"'{ev.Action}' is not a known action (reconcile)");
         }
-        var dryRun = ev.DryRun ?? false;
+        // Only a manual input carries the operator's override: an EventBridge event never allows removals.
+        var options = new Options(ev.DryRun ?? false, ev.AllowRemovals ?? false);
         var named = new[] { ev.LinkId is not null, ev.LinkIds is not null, ev.All is not null }.Count(given => given);
         if (named != 1)
         {
@@ -109,7 +110,7 @@ internal static class Triager
         if (ev.All is { } all)
         {
             return all
-                ? Select(Manual, dryRun, links, "manual reconcile of all links", "no links in the table")
+                ? Select(Manual, options, links, "manual reconcile of all links", "no links in the table")
                 : throw Check.Invalid("event.all", "false; to reconcile some links name them with \"linkId\" or \"linkIds\"");
         }
 
@@ -127,16 +128,21 @@ internal static class Triager
                 $"{path}: no link '{id}' in the table (links: {(links.Count == 0 ? "none" : string.Join(", ", links.Select(l => l.Id).Order(StringComparer.Ordinal)))})");
             chosen.Add(link);
         }
-        return Select(Manual, dryRun, chosen.Distinct(), "manual reconcile");
+        return Select(Manual, options, chosen.Distinct(), "manual reconcile");
     }
 
-    private static TriageOutput Select(string trigger, bool dryRun, IEnumerable<Link> links, string reason, string noneReason = "no links selected")
+    private sealed record Options(bool DryRun, bool AllowRemovals)
+    {
+        public static readonly Options None = new(false, false);
+    }
+
+    private static TriageOutput Select(string trigger, Options options, IEnumerable<Link> links, string reason, string noneReason = "no links selected")
     {
         var selected = links.OrderBy(l => l.Id, StringComparer.Ordinal).Select(l => new TriagedLink(l.Id, reason)).ToList();
-        return new TriageOutput(trigger, dryRun, selected, selected.Count == 0 ? noneReason : null);
+        return new TriageOutput(trigger, options.DryRun, options.AllowRemovals, selected, selected.Count == 0 ? noneReason : null);
     }
 
-    private static TriageOutput Ignore(string trigger, string reason) => new(trigger, false, [], reason);
+    private static TriageOutput Ignore(string trigger, string reason) => new(trigger, false, false, [], reason);
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -55,14 +55,14 @@ internal sealed class FakeAws
     }
 
     /// <summary>Plans against the current state and applies the plan.</summary>
-    public PlanOutput Converge(LinkConfigWire config)
+    public PlanOutput Converge(LinkConfigWire config, bool? allowRemovals = null)
     {
-        var plan = Planner.Plan(Observe(config));
+        var plan = Planner.Plan(Observe(config, allowRemovals: allowRemovals));
         Apply(plan);
         return plan;
     }
 
-    public PlanInput Observe(LinkConfigWire config, string pass = "apply")
+    public PlanInput Observe(LinkConfigWire config, string pass = "apply", bool? allowRemovals = null)
     {
         // A KRaft controller node has no BrokerNodeInfo: the planner must skip it.
         var nodes = Brokers.Values
@@ -90,7 +90,8 @@ internal sealed class FakeAws
             Tags: [.. arns.Chunk(20).Select(chunk => new TagsPage([.. chunk.Select(a => new TagDescriptionWire(a.Arn, [.. a.Tags.Select(t => new TagWire(t.Key, t.Value))]))]))],
             TargetHealth: [.. TargetGroups.Select(t => new TargetHealthWire(t.Arn, [.. t.Targets.Select(kv =>
                 new TargetHealthDescriptionWire(new TargetWire(kv.Key.Id, kv.Key.Port), new TargetHealthStateWire(kv.Value)))]))],
-            Zones: [.. zoneIds.Select(id => new ZoneWire(id, RecordChain(Zones[id])))]);
+            Zones: [.. zoneIds.Select(id => new ZoneWire(id, RecordChain(Zones[id])))],
+            AllowRemovals: allowRemovals);
     }
 
     private PageChain<RecordsPage> RecordChain(List<RecordSetWire> records)
@@ -103,10 +104,39 @@ internal sealed class FakeAws
     private static PageChain<T>? Chain<T>(IEnumerable<T> oldestFirst) where T : class =>
         oldestFirst.Aggregate((PageChain<T>?)null, (rest, page) => new PageChain<T>(page, rest));
 
+    /// <summary>
+    /// The live (not draining) targets of each owned target group by key, after each apply phase that had work, of
+    /// the last <see cref="Apply"/>.
+    /// </summary>
+    public List<(string Phase, SortedDictionary<string, int> Live)> Phases { get; } = [];
+
+    /// <summary>
+    /// Applies the lists in the contract's order, one phase per list. After every phase, no owned target group of a
+    /// broker that exists (or the bootstrap group, while any broker exists) may be left without a live target,
+    /// unless it had none before this apply.
+    /// </summary>
     public void Apply(PlanOutput plan)
     {
         var c = plan.Changes;
-        foreach (var g in c.CreateTargetGroups)
+        var liveBefore = TargetGroups.Where(t => Live(t) > 0).Select(t => t.Arn).ToHashSet();
+        Phases.Clear();
+        void Phase<T>(string name, IReadOnlyList<T> items, Action<T> apply)
+        {
+            foreach (var item in items)
+            {
+                apply(item);
+            }
+            var emptied = TargetGroups.Where(t => KeyOf(t) is { } key && BrokerExists(key) && Live(t) == 0
+                && (liveBefore.Contains(t.Arn) || c.CreateTargetGroups.Any(g => g.Name == t.Name))).Select(t => t.Name).ToList();
+            Assert.True(emptied.Count == 0, $"after {name}: target groups of existing brokers without a live target: {string.Join(", ", emptied)}");
+            if (items.Count > 0)
+            {
+                Phases.Add((name, new SortedDictionary<string, int>(TargetGroups.Where(t => KeyOf(t) is not null)
+                    .GroupBy(t => KeyOf(t)!).ToDictionary(g => g.Key, g => g.Sum(Live)), StringComparer.Ordinal)));
+            }
+        }
+
+        Phase("createTargetGroups", c.CreateTargetGroups, g =>
         {
             Assert.DoesNotContain(TargetGroups, t => t.Name == g.Name);
             Assert.True(g.Name.Length <= 32, g.Name);
@@ -114,20 +144,11 @@ internal sealed class FakeAws
             TargetGroups.Add(group);
             Register(group.Arn, g.Targets);
             AddListener(g.Listener.Port, group.Arn, g.Listener.Tags);
-        }
-        foreach (var l in c.CreateListeners)
-        {
-            AddListener(l.Port, l.TargetGroupArn, l.Tags);
-        }
-        foreach (var r in c.RegisterTargets)
-        {
-            Register(r.TargetGroupArn, r.Targets);
-        }
-        foreach (var batch in c.UpsertRecords)
-        {
-            ApplyBatch(batch);
-        }
-        foreach (var r in c.DeregisterTargets)
+        });
+        Phase("createListeners", c.CreateListeners, l => AddListener(l.Port, l.TargetGroupArn, l.Tags));
+        Phase("registerTargets", c.RegisterTargets, r => Register(r.TargetGroupArn, r.Targets));
+        Phase("upsertRecords", c.UpsertRecords, ApplyBatch);
+        Phase("deregisterTargets", c.DeregisterTargets, r =>
         {
             var group = Group(r.TargetGroupArn);
             foreach (var target in r.Targets)
@@ -135,21 +156,24 @@ internal sealed class FakeAws
                 Assert.True(group.Targets.ContainsKey(target), $"{target} is not registered in {group.Name}");
                 group.Targets[target] = "draining";
             }
-        }
-        foreach (var batch in c.DeleteRecords)
-        {
-            ApplyBatch(batch);
-        }
-        foreach (var l in c.DeleteListeners)
-        {
-            Assert.Equal(1, Listeners.RemoveAll(x => x.Arn == l.ListenerArn));
-        }
-        foreach (var g in c.DeleteTargetGroups)
+        });
+        Phase("deleteRecords", c.DeleteRecords, ApplyBatch);
+        Phase("deleteListeners", c.DeleteListeners, l => Assert.Equal(1, Listeners.RemoveAll(x => x.Arn == l.ListenerArn)));
+        Phase("deleteTargetGroups", c.DeleteTargetGroups, g =>
         {
             Assert.DoesNotContain(Listeners, l => l.TargetGroupArn == g.TargetGroupArn);
             Assert.Equal(1, TargetGroups.RemoveAll(t => t.Arn == g.TargetGroupArn));
-        }
+        });
     }
+
+    private static string? KeyOf(TargetGroup group) =>
+        group.Tags.Any(t => t.Key == "brokerlink:link") ? group.Tags.FirstOrDefault(t => t.Key == "brokerlink:key")?.Value : null;
+
+    private static int Live(TargetGroup group) => group.Targets.Count(kv => kv.Value != "draining");
+
+    private bool BrokerExists(string key) => key == "bootstrap"
+        ? Brokers.Count > 0
+        : key.StartsWith("broker-", StringComparison.Ordinal) && int.TryParse(key["broker-".Length..], out var id) && Brokers.ContainsKey(id);
 
     public Listener AddListener(int port, string targetGroupArn, IEnumerable<Tag> tags)
     {

@@ -1,7 +1,5 @@
 """ELBv2 behaviour moto 5.2.1 gets wrong in ways that hide bugs in BrokerLink's observe/apply loop.
 
-* Network load balancers get `loadbalancer/app/...` ARNs (and `listener/app/...`); AWS uses
-  `loadbalancer/net/...` and `listener/net/...`, which IAM patterns and ARN parsers rely on.
 * DescribeTargetGroups(LoadBalancerArn) on a load balancer without target groups: AWS returns
   an empty list, moto raises TargetGroupNotFound.
 * DeleteListener: AWS forgets the load balancer <-> target group association once no listener
@@ -16,11 +14,9 @@
   POST /_brokerlink/elbv2/config {"drainingSeconds": N}) to change that.
 """
 
-import contextvars
 import threading
 import time
 
-from moto.elbv2 import models as elbv2_models
 from moto.elbv2.exceptions import DuplicateTargetGroupName
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup
 
@@ -31,22 +27,6 @@ CONFIG = {"drainingSeconds": None}
 
 _lock = threading.RLock()
 _original = {}
-_creating_type = contextvars.ContextVar("brokerlink_elbv2_creating_type", default=None)
-
-
-def make_arn_for_load_balancer(account_id, lb_id, name, region_name):
-    arn = _original["make_arn_for_load_balancer"](account_id=account_id, lb_id=lb_id, name=name, region_name=region_name)
-    if _creating_type.get() == "network":
-        arn = arn.replace(":loadbalancer/app/", ":loadbalancer/net/")
-    return arn
-
-
-def create_load_balancer(self, *args, **kwargs):
-    token = _creating_type.set(kwargs.get("loadbalancer_type"))
-    try:
-        return _original["create_load_balancer"](self, *args, **kwargs)
-    finally:
-        _creating_type.reset(token)
 
 
 def describe_target_groups(self, load_balancer_arn, target_group_arns, names):
@@ -161,15 +141,11 @@ def set_config(body):
 def install():
     if _original:
         return
-    _original["make_arn_for_load_balancer"] = elbv2_models.make_arn_for_load_balancer
-    _original["create_load_balancer"] = ELBv2Backend.create_load_balancer
     _original["describe_target_groups"] = ELBv2Backend.describe_target_groups
     _original["delete_listener"] = ELBv2Backend.delete_listener
     _original["create_target_group"] = ELBv2Backend.create_target_group
     _original["describe_target_health"] = ELBv2Backend.describe_target_health
     _original["register"] = FakeTargetGroup.register
-    elbv2_models.make_arn_for_load_balancer = make_arn_for_load_balancer
-    ELBv2Backend.create_load_balancer = create_load_balancer
     ELBv2Backend.describe_target_groups = describe_target_groups
     ELBv2Backend.delete_listener = delete_listener
     ELBv2Backend.create_target_group = create_target_group

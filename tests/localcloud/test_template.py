@@ -1,0 +1,457 @@
+"""Fidelity checks that moto cannot give: the template lints, the ASL speaks the real APIs,
+the EventBridge rule routes the events we ship, and IAM scopes every write.
+
+Run: python3 -m unittest discover -s tests/localcloud -p 'test_template.py'
+"""
+
+import fnmatch
+import json
+import re
+import subprocess
+import sys
+import unittest
+import urllib.parse
+from pathlib import Path
+
+import boto3
+import botocore.session
+from botocore import xform_name
+from botocore.model import ListShape, MapShape, StructureShape
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+STATE_MACHINES = sorted((ROOT / "src" / "StateMachine").glob("*.asl.json"))
+EVENTS = ROOT / "events"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# aws-sdk integration service name -> botocore service name, where they differ.
+BOTO_SERVICE = {"elasticloadbalancingv2": "elbv2", "sfn": "stepfunctions"}
+# aws-sdk integration service name -> IAM action prefix, where they differ.
+IAM_PREFIX = {"elasticloadbalancingv2": "elasticloadbalancing", "sfn": "states"}
+# Error names Step Functions gives the throttling errors of each service we call.
+THROTTLING = {
+    "elasticloadbalancingv2": {"ElasticLoadBalancingV2.ThrottlingException"},
+    "route53": {"Route53.ThrottlingException", "Route53.PriorRequestNotCompleteException"},
+    "kafka": {"Kafka.TooManyRequestsException"},
+    "dynamodb": {"DynamoDb.ProvisionedThroughputExceededException"},
+}
+FAIL_ERRORS = {
+    "BrokerLink.InvalidInput",
+    "BrokerLink.UnknownLink",
+    "BrokerLink.IncompleteObservation",
+    "BrokerLink.NotConverged",
+    "BrokerLink.ClusterNotReady",
+}
+# Step Functions log delivery: CloudWatch Logs supports no resource-level permissions for these
+# (Step Functions developer guide, "IAM policies for logging to CloudWatch Logs").
+UNSCOPABLE_WRITES = {
+    "logs:CreateLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:PutResourcePolicy",
+}
+SAMPLE_SUBSTITUTIONS = {
+    "TriageFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Triage",
+    "PlanFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Plan",
+    "TableName": "brokerlink-LinksTable",
+    "ClusterPollSeconds": "30",
+    "ClusterPollAttempts": "60",
+}
+
+
+def plain(node):
+    """cfn-lint's decoded nodes as plain dicts/lists."""
+    return json.loads(json.dumps(node))
+
+
+def raw_template():
+    from cfnlint.decode import decode
+
+    template, matches = decode(str(TEMPLATE))
+    if matches:
+        raise AssertionError(f"template.yaml does not decode: {matches}")
+    return template
+
+
+def transformed_template():
+    from cfnlint.template.transforms._sam import Transform
+
+    transform = Transform(str(TEMPLATE), raw_template(), "us-east-1")
+    errors = transform.transform_template()
+    if errors:
+        raise AssertionError(f"SAM transform failed: {errors}")
+    return plain(transform.template())
+
+
+def substitute(text, values):
+    return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], text)
+
+
+def load_asl(path):
+    return json.loads(substitute(path.read_text(), SAMPLE_SUBSTITUTIONS))
+
+
+def scopes(states, path=()):
+    """Yields (scope path, States dict) for the top level and every Map/Parallel inside."""
+    yield path, states
+    for name, state in states.items():
+        if state["Type"] == "Map":
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            yield from scopes(processor["States"], path + (name,))
+        elif state["Type"] == "Parallel":
+            for i, branch in enumerate(state["Branches"]):
+                yield from scopes(branch["States"], path + (f"{name}[{i}]",))
+
+
+def all_states(definition):
+    for path, states in scopes(definition["States"]):
+        for name, state in states.items():
+            yield "/".join(path + (name,)), state
+
+
+def transitions(state):
+    targets = [state.get("Next"), state.get("Default")]
+    targets += [choice.get("Next") for choice in state.get("Choices", [])]
+    targets += [catcher.get("Next") for catcher in state.get("Catch", [])]
+    return [t for t in targets if t]
+
+
+def sdk_tasks(definition):
+    for name, state in all_states(definition):
+        resource = state.get("Resource", "") if state["Type"] == "Task" else ""
+        if resource.startswith("arn:aws:states:::aws-sdk:"):
+            service, action = resource.split(":")[-2:]
+            yield name, state, service, action.split(".")[0]
+
+
+def operation_model(service, action):
+    model = botocore.session.get_session().get_service_model(BOTO_SERVICE.get(service, service))
+    for operation in model.operation_names:
+        if operation[0].lower() + operation[1:] == action:
+            return model.operation_model(operation)
+    raise AssertionError(f"{service} has no API action {action}")
+
+
+def sfn_cased(member):
+    # Step Functions accepts the API's names and its own re-cased ones (DNSName -> DnsName, TTL -> Ttl).
+    return "".join(part.title() for part in xform_name(member).split("_"))
+
+
+def shape_errors(value, shape, where):
+    """Parameter names (minus `.$`) that the botocore shape does not know, recursively for literals."""
+    errors = []
+    if isinstance(shape, StructureShape):
+        if not isinstance(value, dict):
+            return errors
+        members = {name: name for name in shape.members}
+        members.update({sfn_cased(name): name for name in shape.members})
+        given = set()
+        for key, item in value.items():
+            name = key[:-2] if key.endswith(".$") else key
+            if name not in members:
+                errors.append(f"{where}.{name}: not a member of {shape.name} ({sorted(shape.members)})")
+                continue
+            given.add(members[name])
+            if not key.endswith(".$"):
+                errors += shape_errors(item, shape.members[members[name]], f"{where}.{name}")
+        for required in shape.required_members:
+            if required not in given:
+                errors.append(f"{where}: required member {required} of {shape.name} is missing")
+    elif isinstance(shape, ListShape) and isinstance(value, list):
+        for i, item in enumerate(value):
+            errors += shape_errors(item, shape.member, f"{where}[{i}]")
+    elif isinstance(shape, MapShape) and isinstance(value, dict):
+        for key, item in value.items():
+            if not key.endswith(".$"):
+                errors += shape_errors(item, shape.value, f"{where}.{key}")
+    return errors
+
+
+def state_machine_statements(template):
+    """Every Allow statement of the roles SAM generates for state machines."""
+    statements = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role" and name.endswith("StateMachineRole"):
+            for policy in resource["Properties"].get("Policies", []):
+                statements += [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    return statements
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+class TemplateLintTest(unittest.TestCase):
+    def test_cfn_lint_is_clean(self):
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())", str(TEMPLATE)],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )
+        self.assertEqual(result.returncode, 0, f"cfn-lint:\n{result.stdout}{result.stderr}")
+
+    def test_definition_substitutions_match_the_placeholders(self):
+        template = raw_template()
+        machines = {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::StateMachine"}
+        self.assertTrue(machines)
+        for name, resource in machines.items():
+            properties = resource["Properties"]
+            self.assertNotIn("Definition", properties, f"{name}: keep the ASL in its file only")
+            asl = ROOT / properties["DefinitionUri"]
+            placeholders = set(re.findall(r"\$\{(\w+)\}", asl.read_text()))
+            self.assertEqual(placeholders, set(properties["DefinitionSubstitutions"]), name)
+
+
+class AslTest(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(STATE_MACHINES, "no src/StateMachine/*.asl.json")
+        self.definitions = {path.name: load_asl(path) for path in STATE_MACHINES}
+
+    def test_moto_parses_the_substituted_definition(self):
+        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+        for path in STATE_MACHINES:
+            AmazonStateLanguageParser.parse(substitute(path.read_text(), SAMPLE_SUBSTITUTIONS))
+
+    def test_numbers_arrive_through_string_to_json(self):
+        # A bare ${ClusterPollSeconds} in a number position would leave the file invalid JSON.
+        for path in STATE_MACHINES:
+            json.loads(path.read_text())
+
+    def test_state_names_are_unique_in_the_whole_machine_and_plain(self):
+        # ASL: names are unique across Map/Parallel scopes too; keep to characters every
+        # Step Functions name accepts (no whitespace, wildcards, brackets or punctuation).
+        for file, definition in self.definitions.items():
+            names = [path.rsplit("/", 1)[-1] for path, _ in all_states(definition)]
+            self.assertEqual(len(names), len(set(names)), file)
+            for name in names:
+                self.assertRegex(name, r"^[A-Za-z0-9_-]{1,80}$")
+
+    def test_every_transition_exists_and_every_state_is_reachable(self):
+        for file, definition in self.definitions.items():
+            for path, states in scopes(definition["States"]):
+                start = definition["StartAt"] if not path else None
+                if start is None:
+                    parent = definition["States"]
+                    for step in path[:-1]:
+                        parent = (parent[step].get("ItemProcessor") or parent[step]["Iterator"])["States"]
+                    owner = parent[path[-1]]
+                    start = (owner.get("ItemProcessor") or owner.get("Iterator"))["StartAt"]
+                seen, todo = set(), [start]
+                while todo:
+                    name = todo.pop()
+                    self.assertIn(name, states, f"{file} {'/'.join(path)}: no state {name}")
+                    if name not in seen:
+                        seen.add(name)
+                        todo += transitions(states[name])
+                self.assertEqual(set(states) - seen, set(), f"{file} {'/'.join(path)}: unreachable")
+
+    def test_aws_sdk_parameters_are_members_of_the_botocore_input_shapes(self):
+        for file, definition in self.definitions.items():
+            for name, state, service, action in sdk_tasks(definition):
+                operation = operation_model(service, action)
+                with self.subTest(state=name):
+                    errors = shape_errors(state.get("Parameters", {}), operation.input_shape, f"{file}:{name}")
+                    self.assertEqual(errors, [])
+                    if "Credentials" in state:
+                        self.assertIn(set(state["Credentials"]), ({"RoleArn"}, {"RoleArn.$"}))
+
+    def test_the_parameter_check_catches_a_wrong_name(self):
+        operation = operation_model("route53", "changeResourceRecordSets")
+        wrong = {"HostedZoneId": "Z1", "ChangeBatch": {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": "x", "Type": "A", "AliasTarget": {"HostedZoneID": "Z", "DnsName": "d", "EvaluateTargetHealth": False}}}]}}
+        errors = shape_errors(wrong, operation.input_shape, "t")
+        self.assertEqual(len(errors), 2, errors)  # HostedZoneID unknown, and so HostedZoneId missing
+        self.assertEqual(shape_errors({"HostedZoneId": "Z1"}, operation.input_shape, "t"),
+                         ["t: required member ChangeBatch of ChangeResourceRecordSetsRequest is missing"])
+
+    def test_every_aws_sdk_task_retries_its_service_throttling_with_jitter_only(self):
+        for file, definition in self.definitions.items():
+            for name, state, service, _ in sdk_tasks(definition):
+                with self.subTest(state=name):
+                    retried = set()
+                    for retrier in state.get("Retry", []):
+                        self.assertFalse({"States.ALL", "States.TaskFailed"} & set(retrier["ErrorEquals"]),
+                                         "retry named errors only")
+                        self.assertEqual(retrier.get("JitterStrategy"), "FULL")
+                        self.assertGreater(retrier.get("BackoffRate", 1), 1)
+                        self.assertIn("MaxDelaySeconds", retrier)
+                        retried |= set(retrier["ErrorEquals"])
+                    self.assertLessEqual(THROTTLING[service], retried)
+
+    def test_fail_states_name_brokerlink_errors_and_all_are_used(self):
+        errors = {s["Error"] for d in self.definitions.values() for _, s in all_states(d) if s["Type"] == "Fail"}
+        self.assertLessEqual(errors, FAIL_ERRORS)
+        self.assertEqual(errors, FAIL_ERRORS)
+
+    def test_lambda_errors_end_in_their_brokerlink_fail_state_with_the_message_as_cause(self):
+        expected = {
+            "InvalidInputException": "BrokerLink.InvalidInput",
+            "UnknownLinkException": "BrokerLink.UnknownLink",
+            "IncompleteObservationException": "BrokerLink.IncompleteObservation",
+        }
+        seen = set()
+        for file, definition in self.definitions.items():
+            for path, states in scopes(definition["States"]):
+                for name, state in states.items():
+                    if state.get("Resource") != "arn:aws:states:::lambda:invoke":
+                        continue
+                    self.assertIn("FunctionName", state["Parameters"])
+                    self.assertIn("Payload", state["Parameters"])
+                    for catcher in state.get("Catch", []):
+                        for error in catcher["ErrorEquals"]:
+                            target = states[catcher["Next"]]
+                            while target["Type"] == "Pass":
+                                target = states[target["Next"]]
+                            self.assertEqual(target["Type"], "Fail", f"{name} catches {error}")
+                            self.assertEqual(target["Error"], expected[error], f"{name} catches {error}")
+                            self.assertIn("CausePath", target)
+                            seen.add(error)
+        self.assertEqual(seen, set(expected))
+
+    def test_the_role_allows_every_action_the_definitions_call(self):
+        statements = state_machine_statements(transformed_template())
+        allowed = [action for s in statements for action in as_list(s["Action"])]
+
+        def is_allowed(action):
+            return any(fnmatch.fnmatch(action.lower(), pattern.lower()) for pattern in allowed)
+
+        for file, definition in self.definitions.items():
+            for name, state, service, action in sdk_tasks(definition):
+                iam_action = f"{IAM_PREFIX.get(service, service)}:{operation_model(service, action).name}"
+                self.assertTrue(is_allowed(iam_action), f"{name}: {iam_action} is not allowed")
+                if "Credentials" in state:
+                    self.assertTrue(is_allowed("sts:AssumeRole"), f"{name} assumes a role")
+            if any(s.get("Resource") == "arn:aws:states:::lambda:invoke" for _, s in all_states(definition)):
+                self.assertTrue(is_allowed("lambda:InvokeFunction"))
+
+
+class IamTest(unittest.TestCase):
+    def statements(self):
+        template = transformed_template()
+        for name, resource in template["Resources"].items():
+            properties = resource.get("Properties", {})
+            documents = []
+            if resource["Type"] == "AWS::IAM::Role":
+                documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+            elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                documents = [properties["PolicyDocument"]]
+            for document in documents:
+                for statement in as_list(document["Statement"]):
+                    yield name, statement
+
+    def test_no_write_action_is_allowed_on_every_resource(self):
+        checked = 0
+        for role, statement in self.statements():
+            if statement["Effect"] != "Allow":
+                continue
+            checked += 1
+            self.assertNotIn("NotAction", statement, role)
+            self.assertNotIn("NotResource", statement, role)
+            if "*" not in as_list(statement["Resource"]):
+                continue
+            for action in as_list(statement["Action"]):
+                verb = action.split(":", 1)[1]
+                read = re.match(r"(Describe|List|Get)[A-Za-z0-9]+$", verb) is not None
+                self.assertTrue(read or action in UNSCOPABLE_WRITES,
+                                f"{role} {statement.get('Sid', '')}: {action} on Resource '*'")
+        self.assertGreater(checked, 5)
+
+    def test_elbv2_and_route53_writes_carry_ownership_conditions(self):
+        writes = {}
+        for _, statement in self.statements():
+            for action in as_list(statement["Action"]):
+                writes.setdefault(action, []).append(statement)
+        conditions = {
+            "elasticloadbalancing:CreateTargetGroup": "aws:RequestTag/brokerlink:link",
+            "elasticloadbalancing:CreateListener": "aws:RequestTag/brokerlink:link",
+            "elasticloadbalancing:RegisterTargets": "aws:ResourceTag/brokerlink:link",
+            "elasticloadbalancing:DeregisterTargets": "aws:ResourceTag/brokerlink:link",
+            "elasticloadbalancing:DeleteTargetGroup": "aws:ResourceTag/brokerlink:link",
+            "elasticloadbalancing:DeleteListener": "aws:ResourceTag/brokerlink:link",
+            "elasticloadbalancing:AddTags": "elasticloadbalancing:CreateAction",
+            "route53:ChangeResourceRecordSets": "route53:ChangeResourceRecordSetsRecordTypes",
+        }
+        for action, key in conditions.items():
+            self.assertIn(action, writes)
+            for statement in writes[action]:
+                keys = {k for operator in statement.get("Condition", {}).values() for k in operator}
+                self.assertIn(key, keys, f"{action}: {statement.get('Sid')}")
+
+
+class EventRuleTest(unittest.TestCase):
+    MATCHES = {
+        "cloudtrail-update-broker-count.json": True,
+        "cloudtrail-create-cluster-v2.json": True,
+        "cloudtrail-other-cluster.json": True,  # routed; triage finds no link and ignores it
+        "cloudtrail-update-broker-count-failed.json": False,  # a failed call changed nothing
+        "ec2-instance-state-change.json": False,
+        "schedule-sweep.json": False,
+        "invalid-unknown-event.json": False,
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        from moto import mock_aws
+
+        from localcloud.motoext import fidelity_events
+
+        fidelity_events.install()  # moto 5.2.1's TestEventPattern is a stub
+        cls.mock = mock_aws()
+        cls.mock.start()
+        cls.events = boto3.client("events", region_name="us-east-1", aws_access_key_id="test",
+                                  aws_secret_access_key="test")
+        cls.rules = {}
+        for name, resource in raw_template()["Resources"].items():
+            for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
+                if event["Type"] == "EventBridgeRule":
+                    cls.rules[f"{name}.{event_name}"] = plain(event["Properties"]["Pattern"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mock.stop()
+
+    def matches(self, pattern, file):
+        return self.events.test_event_pattern(
+            EventPattern=json.dumps(pattern), Event=(EVENTS / file).read_text())["Result"]
+
+    def test_the_msk_rule_routes_broker_changes_only(self):
+        self.assertEqual(list(self.rules), ["ReconcileStateMachine.MskBrokerChange"])
+        pattern = self.rules["ReconcileStateMachine.MskBrokerChange"]
+        for file, expected in self.MATCHES.items():
+            with self.subTest(event=file):
+                self.assertEqual(self.matches(pattern, file), expected)
+
+    def test_the_matcher_is_not_vacuous(self):
+        self.assertFalse(self.matches({"source": ["aws.nothing"]}, "cloudtrail-update-broker-count.json"))
+        self.assertTrue(self.matches({"source": ["aws.kafka"]}, "cloudtrail-update-broker-count.json"))
+
+
+class EventFilesTest(unittest.TestCase):
+    def test_every_event_file_is_json(self):
+        files = sorted(EVENTS.glob("*.json"))
+        self.assertGreaterEqual(len(files), 12)
+        for file in files:
+            json.loads(file.read_text())
+
+    def test_cloudtrail_request_arns_are_url_encoded_forms_of_the_response_arns(self):
+        for file in sorted(EVENTS.glob("cloudtrail-*.json")):
+            detail = json.loads(file.read_text())["detail"]
+            request = detail.get("requestParameters") or {}
+            response = detail.get("responseElements") or {}
+            if "clusterArn" in request and "clusterArn" in response:
+                self.assertIn("%3A", request["clusterArn"], file.name)
+                self.assertEqual(urllib.parse.unquote(request["clusterArn"]), response["clusterArn"], file.name)
+
+    def test_the_sample_link_is_the_cluster_of_the_sample_events(self):
+        link = json.loads((EVENTS / "link-orders.json").read_text())
+        event = json.loads((EVENTS / "cloudtrail-update-broker-count.json").read_text())
+        self.assertEqual(link["clusterArn"], event["detail"]["responseElements"]["clusterArn"])
+        self.assertEqual(json.loads((EVENTS / "manual-reconcile.json").read_text())["linkId"], link["linkId"])
+        other = json.loads((EVENTS / "cloudtrail-other-cluster.json").read_text())
+        self.assertNotEqual(link["clusterArn"], other["detail"]["responseElements"]["clusterArn"])
+
+
+if __name__ == "__main__":
+    unittest.main()

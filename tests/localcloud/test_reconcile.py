@@ -1,0 +1,241 @@
+"""End-to-end scenarios of the Reconcile state machine in the local cloud.
+
+One local cloud for the module; every test builds its own VPC, NLB, cluster, zones and link
+(and removes its link item afterwards, so a scheduled sweep sees only the test's own link).
+Each scenario prints `scenario: <name> wall=<s> writes=<n>` to stderr for the issue note.
+"""
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
+
+import scenario as sc  # noqa: E402
+from support import LocalCloud  # noqa: E402
+
+cloud: LocalCloud | None = None
+aws: sc.Aws | None = None
+
+
+def setUpModule():
+    global cloud, aws
+    cloud = LocalCloud().start()
+    aws = sc.Aws(cloud.endpoint)
+
+
+def tearDownModule():
+    if cloud is not None:
+        cloud.stop()
+
+
+class ReconcileScenarios(unittest.TestCase):
+
+    def world(self, link_id: str, **options) -> sc.World:
+        world = sc.build_world(aws, link_id, table=cloud.table, **options)
+        self.addCleanup(sc.delete_link, aws, world)
+        return world
+
+    def execute(self, scenario: str | None, execution_input: dict):
+        """Runs the state machine; with a scenario name, prints its wall time and write count."""
+        started = time.monotonic()
+        status, output, history = cloud.start_execution_and_wait(execution_input)
+        wall = time.monotonic() - started
+        writes = sc.write_calls(history)
+        if scenario:
+            print(f"scenario: {scenario} wall={wall:.2f} writes={sum(writes.values())}", file=sys.stderr)
+        return status, output, history, writes
+
+    def converge(self, world: sc.World) -> None:
+        status, output, _, _ = self.execute(None, sc.manual(world))
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+
+    def failure(self, history: list[dict]) -> dict:
+        failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"]
+        self.assertEqual(1, len(failed), history[-3:])
+        return failed[0]
+
+    # ------------------------------------------------------------------ scenarios
+
+    def test_fresh_link_is_wired_to_every_broker_in_every_zone(self):
+        world = self.world("fresh", bootstrap_port=8999)
+        brokers = sc.brokers(aws, world.cluster_arn)
+
+        status, output, _, writes = self.execute("fresh link", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        view = sc.link_view(aws, world)
+        self.assertEqual({"broker-1", "broker-2", "broker-3", "bootstrap"}, set(view.target_groups))
+        for b in brokers:
+            self.assertEqual([f"{b.ip}:9094"], view.target_groups[f"broker-{b.broker_id}"]["targets"])
+        self.assertEqual(sorted(f"{b.ip}:9094" for b in brokers), view.target_groups["bootstrap"]["targets"])
+        self.assertEqual({8999: ["bootstrap"], 9001: ["broker-1"], 9002: ["broker-2"], 9003: ["broker-3"]},
+                         {port: l["forwardTo"] for port, l in view.listeners.items()})
+        for zone_id in world.zone_ids:
+            dns_name, alias_zone = world.alias_target(zone_id)
+            ours = {k: v for k, v in view.records[zone_id].items() if k[1] in ("A", "TXT")}
+            self.assertEqual(6, len(ours), ours)
+            for b in brokers:
+                self.assertEqual(f"ALIAS {dns_name} {alias_zone}", ours[(b.hosts[0], "A")])
+                self.assertEqual(sc.ownership_txt("fresh"), ours[(b.hosts[0], "TXT")])
+        result = output["results"][0]
+        self.assertEqual(["CLIENT_SECURE://%s:%d" % (b.hosts[0], 9000 + b.broker_id) for b in brokers],
+                         [a["entry"] for a in result["advertisedListeners"]])
+        self.assertEqual(result["summary"]["writeCalls"], sum(writes.values()))
+
+    def test_update_broker_count_event_wires_the_new_brokers(self):
+        world = self.world("grow")
+        self.converge(world)
+        sc.update_broker_count(aws, world.cluster_arn, 5)
+        self.assertEqual("UPDATING", sc.cluster_state(aws, world.cluster_arn))
+        event = sc.update_broker_count_event(world, 5)
+
+        status, output, _, _ = self.execute("UpdateBrokerCount 3->5 + CloudTrail event", event)
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual(5, len(sc.brokers(aws, world.cluster_arn)))
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        view = sc.link_view(aws, world)
+        self.assertEqual({f"broker-{n}" for n in range(1, 6)} | {"bootstrap"}, set(view.target_groups))
+        self.assertEqual({8999, 9001, 9002, 9003, 9004, 9005}, set(view.listeners))
+
+    def test_brokers_removed_by_update_broker_count_lose_their_wiring(self):
+        world = self.world("shrink", brokers=5)
+        self.converge(world)
+        sc.update_broker_count(aws, world.cluster_arn, 3)
+        event = sc.update_broker_count_event(world, 3)
+
+        status, output, _, writes = self.execute("UpdateBrokerCount 5->3 + CloudTrail event", event)
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        view = sc.link_view(aws, world)
+        self.assertEqual({"broker-1", "broker-2", "broker-3", "bootstrap"}, set(view.target_groups))
+        self.assertEqual({8999, 9001, 9002, 9003}, set(view.listeners))
+        self.assertEqual({"deleteListener": 2, "deleteTargetGroup": 2, "deregisterTargets": 1,
+                          "changeResourceRecordSets": 3}, dict(writes))
+
+    def test_removal_guard_withholds_a_large_removal_until_the_operator_allows_it(self):
+        world = self.world("guard")
+        self.converge(world)
+        sc.update_broker_count(aws, world.cluster_arn, 1)
+        event = sc.update_broker_count_event(world, 1)
+        before = sc.link_view(aws, world)
+
+        status, output, history, writes = self.execute("UpdateBrokerCount 3->1, blocked by the guard", event)
+
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(before, sc.link_view(aws, world))
+        if status == "FAILED":  # the contract allows a named error or a result that says blocked
+            failed = self.failure(history)
+            self.assertIn("RemovalShareExceeded", f'{failed.get("error")} {failed.get("cause")}', failed)
+        else:
+            result = output["results"][0]
+            self.assertEqual("RemovalShareExceeded", (result.get("blocked") or {}).get("code"), result)
+            self.assertFalse(result.get("converged"), result)
+
+        allowed = sc.manual(world) | {"allowRemovals": True}
+        status, output, _, _ = self.execute("allowRemovals after the guard", allowed)
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        self.assertIn("RemovalGuardOverridden", [f["code"] for f in output["results"][0]["findings"]])
+
+    def test_replaced_broker_is_swapped_by_the_scheduled_sweep(self):
+        world = self.world("replace")
+        self.converge(world)
+        replaced = cloud.replace_broker(world.cluster_arn, 2)
+        self.assertNotEqual(replaced["oldIp"], replaced["newIp"])
+        sweep = sc.load_event("schedule-sweep.json", world)
+
+        status, output, _, writes = self.execute("broker replaced + schedule", sweep)
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        view = sc.link_view(aws, world)
+        self.assertEqual([f'{replaced["newIp"]}:9094'], view.target_groups["broker-2"]["targets"])
+        on_the_nlb = sc.load_balancer_state(aws, world.load_balancer_arn)["targetGroups"].values()
+        self.assertNotIn(f'{replaced["oldIp"]}:9094', [t for g in on_the_nlb for t in g["targets"]])
+        self.assertEqual({"registerTargets": 2, "deregisterTargets": 2}, dict(writes))
+
+    def test_converged_link_reruns_without_writes(self):
+        world = self.world("steady", bootstrap_port=None)
+        self.converge(world)
+        self.assertNotIn(8999, sc.link_view(aws, world).listeners)
+        before = sc.snapshot(aws)
+
+        status, output, _, writes = self.execute("converged re-run", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(before, sc.snapshot(aws))
+        result = output["results"][0]
+        self.assertEqual((True, False), (result["converged"], result["applied"]))
+
+    def test_events_that_do_not_concern_the_link_are_ignored(self):
+        world = self.world("ignore")
+        for name in ("cloudtrail-update-broker-count-failed.json", "cloudtrail-other-cluster.json"):
+            with self.subTest(event=name):
+                before = sc.snapshot(aws)
+
+                status, output, _, writes = self.execute(f"ignored {name}", sc.load_event(name, world))
+
+                self.assertEqual("SUCCEEDED", status, output)
+                self.assertEqual([], output["links"])
+                self.assertTrue(output["ignored"])
+                self.assertEqual({}, dict(writes))
+                self.assertEqual(before, sc.snapshot(aws))
+
+    def test_dry_run_returns_the_plan_and_writes_nothing(self):
+        world = self.world("dry")
+        before = sc.snapshot(aws)
+
+        status, output, _, writes = self.execute("dry run", sc.load_event("manual-reconcile-dry-run.json", world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(before, sc.snapshot(aws))
+        plan = output["results"][0]["plan"]
+        self.assertTrue(plan["hasChanges"])
+        self.assertEqual(["bootstrap", "broker-1", "broker-2", "broker-3"],
+                         [c["key"] for c in plan["changes"]["createTargetGroups"]])
+        self.assertEqual(3 * 6, sum(len(b["changes"]) for b in plan["changes"]["upsertRecords"]))
+
+    def test_bad_inputs_fail_with_a_named_error_and_change_nothing(self):
+        self.world("bad")
+        cases = [(p.name, sc.load_event(p.name), "BrokerLink.InvalidInput")
+                 for p in sorted(sc.EVENTS.glob("invalid-*.json"))]
+        cases.append(("unknown link", {"action": "reconcile", "linkId": "no-such-link"}, "BrokerLink.UnknownLink"))
+        self.assertGreater(len(cases), 1)
+        for name, execution_input, error in cases:
+            with self.subTest(input=name):
+                before = sc.snapshot(aws)
+
+                status, output, history, writes = self.execute(f"bad input {name}", execution_input)
+
+                self.assertEqual("FAILED", status, output)
+                self.assertEqual(error, self.failure(history).get("error"))
+                self.assertEqual({}, dict(writes))
+                self.assertEqual(before, sc.snapshot(aws))
+
+    def test_record_that_is_not_ours_is_reported_and_left_alone(self):
+        world = self.world("foreign")
+        host = sc.brokers(aws, world.cluster_arn)[0].hosts[0]
+        zone_id = world.consumers[0].hosted_zone_id
+        sc.add_foreign_record(aws, zone_id, host)
+
+        status, output, _, _ = self.execute("foreign record", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        findings = output["results"][0]["findings"]
+        self.assertIn(("RecordConflict", host), [(f["code"], f["subject"].rstrip(".")) for f in findings], findings)
+        records = sc.records(aws, zone_id)
+        self.assertEqual("192.0.2.10", records[(host, "A")])
+        self.assertNotIn((host, "TXT"), records)
+        self.assertEqual([], [p for p in sc.convergence_problems(aws, world) if host not in p])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -232,7 +232,7 @@ public sealed class PlanScenarioTests
     }
 
     [Fact]
-    public void Listener_port_taken_by_a_listener_not_ours_is_a_conflict_and_that_broker_gets_nothing_on_the_nlb()
+    public void Listener_port_taken_by_a_listener_not_ours_leaves_that_broker_unwired_unresolved_and_unadvertised()
     {
         var aws = FakeAws.WithBrokers(1, 2);
         var foreign = aws.AddListener(9002, aws.AddTargetGroup("someone-elses", []).Arn, []);
@@ -243,8 +243,12 @@ public sealed class PlanScenarioTests
         var finding = Assert.Single(plan.Findings);
         Assert.Equal(("ListenerPortConflict", "broker-2"), (finding.Code, finding.Subject));
         Assert.Contains(foreign.Arn, finding.Message);
-        Assert.Equal(4, plan.Changes.UpsertRecords.Single().Changes.Count); // DNS for both brokers: it does not depend on the NLB side
-
+        // Port 9002 forwards to someone else's service: broker 2's name must not lead clients there.
+        var upserted = plan.Changes.UpsertRecords.Single().Changes.Select(c => c.ResourceRecordSet.Name).Distinct();
+        Assert.Equal([aws.Brokers[1].Host], upserted);
+        Assert.Equal(
+            [("CLIENT_SECURE://" + aws.Brokers[1].Host + ":9001"), null],
+            plan.AdvertisedListeners.Select(a => a.Entry));
     }
 
     [Fact]

@@ -21,6 +21,7 @@ internal static class Planner
         var observed = Observation.Read(input, config);
 
         var (groupChanges, groupFindings) = TargetGroupDiff.Diff(config.LinkId, desired.TargetGroups, observed);
+        desired = WithoutUnwiredBrokers(desired, groupFindings);
         var (upserts, deletes, recordFindings) = RecordDiff.Diff(config.LinkId, config.Zones, desired.Records, observed);
         var (changes, blocked, policyFindings) = Policies.Apply(
             groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, observed, config, clusterState, desired.Brokers, input.AllowRemovals ?? false);
@@ -31,6 +32,31 @@ internal static class Planner
             .ThenBy(f => f.Message, StringComparer.Ordinal)
             .ToList();
         return new PlanOutput(config.LinkId, pass, changes.Any, blocked, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers));
+    }
+
+    /// <summary>
+    /// A broker whose listener port or target group name belongs to someone else gets no listener; its name must then
+    /// neither resolve to the endpoint nor be advertised, or its clients would reach the other owner's service.
+    /// </summary>
+    private static Desired WithoutUnwiredBrokers(Desired desired, IEnumerable<Finding> groupFindings)
+    {
+        var unwiredKeys = groupFindings
+            .Where(f => f.Code is "ListenerPortConflict" or "TargetGroupNameConflict")
+            .Select(f => f.Subject)
+            .ToHashSet(StringComparer.Ordinal);
+        var unwiredHosts = desired.AdvertisedListeners
+            .Where(a => unwiredKeys.Contains(Registry.BrokerKey(a.BrokerId)))
+            .Select(a => a.Host)
+            .ToHashSet(StringComparer.Ordinal);
+        if (unwiredHosts.Count == 0)
+        {
+            return desired;
+        }
+        return desired with
+        {
+            Records = [.. desired.Records.Where(r => !unwiredHosts.Contains(r.Name))],
+            AdvertisedListeners = [.. desired.AdvertisedListeners.Select(a => unwiredHosts.Contains(a.Host) ? a with { ListenerName = null, Entry = null } : a)],
+        };
     }
 
     private static PlanSummary Summarise(PlanChanges c, int brokers)

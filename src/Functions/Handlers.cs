@@ -1,4 +1,5 @@
 using BrokerLink.Functions.Planning;
+using BrokerLink.Functions.Summarising;
 using BrokerLink.Functions.Triaging;
 using static BrokerLink.Functions.Json.Json;
 
@@ -17,4 +18,19 @@ public sealed class Handlers
     /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes.</summary>
     public Stream Plan(Stream input) =>
         Write(Planner.Plan(Read(input, Context.PlanInput)), Context.PlanOutput);
+
+    /// <summary>
+    /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Summarise</c>: the execution's outcome from every link's result.
+    /// Writes one CloudWatch Embedded Metric Format line per link to standard output (the function's log).
+    /// </summary>
+    public Stream Summarise(Stream input)
+    {
+        var summary = Summariser.Summarise(Read(input, Context.SummariseInput));
+        foreach (var line in summary.MetricLines)
+        {
+            Console.Out.WriteLine(line);
+        }
+        Console.Out.Flush();
+        return Write(summary.Output, Context.SummariseOutput);
+    }
 }

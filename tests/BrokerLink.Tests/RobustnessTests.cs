@@ -37,6 +37,25 @@ public sealed class RobustnessTests
         AssertOnlyNamedErrors(input, json => ReadAll(Lambda.Triage(Stream(json))));
     }
 
+    [Fact]
+    public void Every_mutation_of_a_summarise_input_either_summarises_or_fails_with_a_named_error()
+    {
+        // One result of each shape: converged, a dry run's plan, blocked (failed with a summary), caught (failed without).
+        const string input = """
+            {"trigger": "schedule", "dryRun": false, "timestamp": "2025-01-31T12:00:00.123Z", "results": [
+              {"linkId": "alpha", "reason": "r", "status": "succeeded", "converged": true, "applied": true,
+               "summary": {"brokers": 3, "writeCalls": 12}, "advertisedListeners": [], "findings": [{"code": "c", "subject": "s", "message": "m"}]},
+              {"linkId": "beta", "reason": "r", "status": "succeeded", "dryRun": true,
+               "plan": {"hasChanges": true, "blocked": {"code": "NoBrokers", "reason": "x"}, "summary": {"brokers": 0, "writeCalls": 0}, "findings": []}},
+              {"linkId": "gamma", "reason": "r", "status": "failed", "error": "BrokerLink.PlanBlocked", "cause": "c", "converged": false,
+               "applied": false, "summary": {"brokers": 1, "writeCalls": 0}, "findings": [], "blocked": {"code": "RemovalShareExceeded", "reason": "x"}},
+              {"linkId": "delta", "reason": "r", "status": "failed", "error": "States.Runtime", "cause": "c"}
+            ]}
+            """;
+
+        AssertOnlyNamedErrors(input, json => Functions.Summarising.Summariser.Summarise(Read(Stream(json), Context.SummariseInput)));
+    }
+
     private static void AssertOnlyNamedErrors(string json, Action<string> run)
     {
         run(json);

@@ -43,6 +43,7 @@ FAIL_ERRORS = {
     "BrokerLink.IncompleteObservation",
     "BrokerLink.NotConverged",
     "BrokerLink.ClusterNotReady",
+    "BrokerLink.PlanBlocked",
 }
 # Step Functions log delivery: CloudWatch Logs supports no resource-level permissions for these
 # (Step Functions developer guide, "IAM policies for logging to CloudWatch Logs").
@@ -55,6 +56,7 @@ UNSCOPABLE_WRITES = {
 SAMPLE_SUBSTITUTIONS = {
     "TriageFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Triage",
     "PlanFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Plan",
+    "SummariseFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Summarise",
     "TableName": "brokerlink-LinksTable",
     "ClusterPollSeconds": "30",
     "ClusterPollAttempts": "60",
@@ -95,14 +97,20 @@ def load_asl(path):
 
 def scopes(states, path=()):
     """Yields (scope path, States dict) for the top level and every Map/Parallel inside."""
-    yield path, states
+    for path, _, states in scopes_with_start(states, None, path):
+        yield path, states
+
+
+def scopes_with_start(states, start, path=()):
+    """Yields (scope path, StartAt, States dict) for a scope and every Map/Parallel scope inside it."""
+    yield path, start, states
     for name, state in states.items():
         if state["Type"] == "Map":
             processor = state.get("ItemProcessor") or state.get("Iterator")
-            yield from scopes(processor["States"], path + (name,))
+            yield from scopes_with_start(processor["States"], processor["StartAt"], path + (name,))
         elif state["Type"] == "Parallel":
             for i, branch in enumerate(state["Branches"]):
-                yield from scopes(branch["States"], path + (f"{name}[{i}]",))
+                yield from scopes_with_start(branch["States"], branch["StartAt"], path + (f"{name}[{i}]",))
 
 
 def all_states(definition):
@@ -230,14 +238,7 @@ class AslTest(unittest.TestCase):
 
     def test_every_transition_exists_and_every_state_is_reachable(self):
         for file, definition in self.definitions.items():
-            for path, states in scopes(definition["States"]):
-                start = definition["StartAt"] if not path else None
-                if start is None:
-                    parent = definition["States"]
-                    for step in path[:-1]:
-                        parent = (parent[step].get("ItemProcessor") or parent[step]["Iterator"])["States"]
-                    owner = parent[path[-1]]
-                    start = (owner.get("ItemProcessor") or owner.get("Iterator"))["StartAt"]
+            for path, start, states in scopes_with_start(definition["States"], definition["StartAt"]):
                 seen, todo = set(), [start]
                 while todo:
                     name = todo.pop()
@@ -281,9 +282,34 @@ class AslTest(unittest.TestCase):
                     self.assertLessEqual(THROTTLING[service], retried)
 
     def test_fail_states_name_brokerlink_errors_and_all_are_used(self):
-        errors = {s["Error"] for d in self.definitions.values() for _, s in all_states(d) if s["Type"] == "Fail"}
-        self.assertLessEqual(errors, FAIL_ERRORS)
+        # A link's run ends in a Fail state of its branch or in a failed result (a Pass state's "error");
+        # the execution's own Fail state takes its error from Summarise (ErrorPath).
+        errors, summarised = set(), []
+        for d in self.definitions.values():
+            for name, s in all_states(d):
+                if s["Type"] == "Fail" and "Error" in s:
+                    errors.add(s["Error"])
+                elif s["Type"] == "Fail":
+                    summarised.append(name)
+                    self.assertEqual(("$.failed.error", "$.failed.cause"), (s.get("ErrorPath"), s.get("CausePath")), name)
+                elif s["Type"] == "Pass" and "error" in s.get("Parameters", {}):
+                    errors.add(s["Parameters"]["error"])
         self.assertEqual(errors, FAIL_ERRORS)
+        self.assertEqual(["LinksFailed"], summarised)
+
+    def test_every_link_failure_is_caught_at_the_iteration_level(self):
+        # Per-link isolation: the links Map itself never fails; each iteration turns any error into a result.
+        for file, definition in self.definitions.items():
+            links = definition["States"]["ReconcileLinks"]
+            self.assertEqual("Map", links["Type"], file)
+            self.assertNotIn("Catch", links, file)
+            processor = links["ItemProcessor"]
+            run = processor["States"][processor["StartAt"]]
+            self.assertEqual("Parallel", run["Type"], file)
+            self.assertIn({"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "LinkFailed"}, run["Catch"])
+            self.assertEqual({"linkId.$", "reason.$", "status", "error.$", "cause.$"},
+                             set(processor["States"]["LinkFailed"]["Parameters"]), file)
+            self.assertEqual("Summarise", links["Next"], file)
 
     def test_lambda_errors_end_in_their_brokerlink_fail_state_with_the_message_as_cause(self):
         expected = {
@@ -325,6 +351,28 @@ class AslTest(unittest.TestCase):
                     self.assertTrue(is_allowed("sts:AssumeRole"), f"{name} assumes a role")
             if any(s.get("Resource") == "arn:aws:states:::lambda:invoke" for _, s in all_states(definition)):
                 self.assertTrue(is_allowed("lambda:InvokeFunction"))
+
+
+class FunctionWiringTest(unittest.TestCase):
+    def test_every_function_is_substituted_into_the_definition_and_may_be_invoked(self):
+        template = raw_template()
+        functions = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+        self.assertIn("SummariseFunction", functions)
+        machine = template["Resources"]["ReconcileStateMachine"]["Properties"]
+        substituted = {plain(v)["Fn::GetAtt"][0] for k, v in machine["DefinitionSubstitutions"].items()
+                       if isinstance(plain(v), dict) and "Fn::GetAtt" in plain(v)}
+        self.assertEqual(functions, substituted)
+        invoke = [s for policy in machine["Policies"] for s in plain(policy)["Statement"]
+                  if "lambda:InvokeFunction" in as_list(s["Action"])]
+        self.assertEqual(1, len(invoke))
+        self.assertEqual(sorted([f, "Arn"] for f in functions), sorted(r["Fn::GetAtt"] for r in invoke[0]["Resource"]))
+
+    def test_every_lambda_task_names_a_substituted_function(self):
+        for path in STATE_MACHINES:
+            definition = json.loads(path.read_text())
+            names = {s["Parameters"]["FunctionName"] for _, s in all_states(definition)
+                     if s.get("Resource") == "arn:aws:states:::lambda:invoke"}
+            self.assertEqual({"${TriageFunctionArn}", "${PlanFunctionArn}", "${SummariseFunctionArn}"}, names)
 
 
 class IamTest(unittest.TestCase):

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using BrokerLink.Functions.Planning;
+using BrokerLink.Functions.Summarising;
 using BrokerLink.Functions.Triaging;
 
 namespace BrokerLink.Functions.Json;
@@ -17,4 +18,7 @@ namespace BrokerLink.Functions.Json;
 [JsonSerializable(typeof(PlanInput))]
 [JsonSerializable(typeof(LinkConfigWire))]
 [JsonSerializable(typeof(PlanOutput))]
+[JsonSerializable(typeof(SummariseInput))]
+[JsonSerializable(typeof(LinkResultWire))]
+[JsonSerializable(typeof(SummariseOutput))]
 internal sealed partial class BrokerLinkJsonContext : JsonSerializerContext;

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BrokerLink.Functions.Validation;
+using static BrokerLink.Functions.Json.Json;
+
+namespace BrokerLink.Functions.Summarising;
+
+/// <summary>The execution's outcome and one metrics line per link.</summary>
+internal sealed record Summary(SummariseOutput Output, IReadOnlyList<string> MetricLines);
+
+/// <summary>
+/// Decides the outcome of an execution from its per-link results, after every link has run: converged when every
+/// link is; failed when any link failed, re-raising a single link's own error and <c>BrokerLink.LinksFailed</c> for
+/// several. Pure: the metrics' timestamp comes from the input, not the clock.
+/// </summary>
+internal static class Summariser
+{
+    public const string LinksFailed = "BrokerLink.LinksFailed";
+
+    /// <summary>Step Functions takes a cause of at most 32,768 characters; one link's part of a combined cause is shorter.</summary>
+    internal const int MaxCause = 32_768;
+    internal const int MaxLinkCause = 1_000;
+
+    public static Summary Summarise(SummariseInput input)
+    {
+        var trigger = Check.Text(input.Trigger, "trigger");
+        var dryRun = Check.Flag(input.DryRun, "dryRun");
+        var timestamp = ReadTimestamp(input.Timestamp, "timestamp");
+        var results = Check.Present(input.Results, "results");
+
+        var links = new List<LinkOutcome>();
+        for (var i = 0; i < results.Count; i++)
+        {
+            links.Add(Outcome(results[i], $"results[{i}]"));
+        }
+        var failed = links.Where(l => l.Failure is not null).ToList();
+        var failure = failed.Count switch
+        {
+            0 => null,
+            1 => new Failure(failed[0].Failure!.Error, Cut($"Link {failed[0].Metrics.LinkId}: {failed[0].Failure!.Cause}", MaxCause)),
+            _ => new Failure(LinksFailed, Cut(
+                $"{failed.Count} of {links.Count} links failed: "
+                + string.Join("; ", failed.Select(l => $"{l.Metrics.LinkId}: {l.Failure!.Error}: {Cut(l.Failure.Cause, MaxLinkCause)}")),
+                MaxCause)),
+        };
+        var output = new SummariseOutput(trigger, dryRun, links.All(l => l.Metrics.Converged), results, failure);
+        var lines = links.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error)).ToList();
+        return new Summary(output, lines);
+    }
+
+    private sealed record LinkOutcome(LinkMetrics Metrics, Failure? Failure);
+
+    private static LinkOutcome Outcome(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw Check.Invalid(path, "expected an object");
+        }
+        var result = Read(element, Context.LinkResultWire, path);
+        var linkId = Check.LinkId(result.LinkId, $"{path}.linkId");
+        var status = Check.Text(result.Status, $"{path}.status");
+        var findings = result.Findings?.Count;
+        switch (status)
+        {
+            case "succeeded" when result.Plan is { } plan:
+                // A dry run: nothing written; converged when the plan has nothing to do and nothing is withheld.
+                var blocked = IsBlocked(plan.Blocked);
+                var hasChanges = Check.Flag(plan.HasChanges, $"{path}.plan.hasChanges");
+                return new LinkOutcome(new LinkMetrics(linkId, WriteCalls: 0, plan.Summary?.Brokers, plan.Findings?.Count,
+                    Converged: !hasChanges && !blocked, Blocked: blocked, Failed: false), null);
+            case "succeeded":
+                var summary = Check.Present(result.Summary, $"{path}.summary");
+                return new LinkOutcome(new LinkMetrics(linkId, Writes(result, summary, path), summary.Brokers, findings,
+                    Converged: Check.Flag(result.Converged, $"{path}.converged"), Blocked: false, Failed: false), null);
+            case "failed":
+                var failure = new Failure(Check.Text(result.Error, $"{path}.error"), result.Cause ?? "");
+                // A blocked or unconverged link still says what it wrote; other failures do not know.
+                var known = result.Summary;
+                return new LinkOutcome(new LinkMetrics(linkId, known is null ? null : Writes(result, known, path), known?.Brokers,
+                    known is null ? null : findings, Converged: false, Blocked: IsBlocked(result.Blocked), Failed: true), failure);
+            default:
+                throw Check.Invalid($"{path}.status", $"'{status}' is not succeeded or failed");
+        }
+    }
+
+    private static int Writes(LinkResultWire result, ResultSummaryWire summary, string path) =>
+        Check.Flag(result.Applied, $"{path}.applied") ? summary.WriteCalls ?? throw Check.Invalid($"{path}.summary.writeCalls", "missing") : 0;
+
+    private static bool IsBlocked(JsonElement? blocked) => blocked is { ValueKind: not JsonValueKind.Null };
+
+    /// <summary>An ISO 8601 time (Step Functions' <c>$$.State.EnteredTime</c>) as Unix milliseconds.</summary>
+    internal static long ReadTimestamp(string? value, string path)
+    {
+        var text = Check.Text(value, path);
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            && text.Contains('T')
+            ? time.ToUnixTimeMilliseconds()
+            : throw Check.Invalid(path, $"'{text}' is not an ISO 8601 time (e.g. 2025-01-31T12:00:00.000Z)");
+    }
+
+    private static string Cut(string text, int max) =>
+        text.Length <= max ? text : new StringBuilder(text, 0, max - 1, max).Append('…').ToString();
+}

@@ -1,0 +1,271 @@
+using System.Text.Json.Nodes;
+using BrokerLink.Functions;
+using BrokerLink.Functions.Summarising;
+using BrokerLink.Tests.Support;
+using static BrokerLink.Tests.Support.Fixtures;
+
+namespace BrokerLink.Tests;
+
+/// <summary>Summarise: the execution's outcome from every link's result, and one metrics line per link.</summary>
+public sealed class SummariseTests
+{
+    private const string EnteredTime = "2025-01-31T12:00:00.123Z";
+    private const long EnteredMs = 1738324800123;
+
+    // Per-link results exactly as the state machine's result states build them.
+
+    private static JsonObject Converged(string id, bool applied = true, int writeCalls = 12, int brokers = 3, int findings = 0) => new()
+    {
+        ["linkId"] = id, ["reason"] = "manual reconcile", ["status"] = "succeeded", ["converged"] = true, ["applied"] = applied,
+        ["summary"] = Summary(applied ? writeCalls : 0, brokers),
+        ["advertisedListeners"] = new JsonArray(), ["findings"] = Findings(findings),
+    };
+
+    private static JsonObject DryRun(string id, bool hasChanges, bool blocked = false) => new()
+    {
+        ["linkId"] = id, ["reason"] = "manual reconcile", ["status"] = "succeeded", ["dryRun"] = true,
+        ["plan"] = new JsonObject
+        {
+            ["linkId"] = id, ["pass"] = "apply", ["hasChanges"] = hasChanges, ["blocked"] = blocked ? Block() : null,
+            ["changes"] = new JsonObject(), ["advertisedListeners"] = new JsonArray(), ["findings"] = Findings(1),
+            ["summary"] = Summary(hasChanges ? 7 : 0, 3),
+        },
+    };
+
+    /// <summary>What the iteration's catch makes of a Fail state, a Lambda error or an AWS API error.</summary>
+    private static JsonObject Caught(string id, string error, string cause) => new()
+    {
+        ["linkId"] = id, ["reason"] = "scheduled sweep", ["status"] = "failed", ["error"] = error, ["cause"] = cause,
+    };
+
+    private static JsonObject Blocked(string id, bool applied, int writeCalls = 4) => new()
+    {
+        ["linkId"] = id, ["reason"] = "manual reconcile", ["status"] = "failed", ["error"] = "BrokerLink.PlanBlocked",
+        ["cause"] = "RemovalShareExceeded: the plan removes 4 of 6 registered targets (0.67)", ["converged"] = false, ["applied"] = applied,
+        ["summary"] = Summary(applied ? writeCalls : 0, 1), ["advertisedListeners"] = new JsonArray(), ["findings"] = Findings(2),
+        ["blocked"] = Block(),
+    };
+
+    private static JsonObject NotConverged(string id) => new()
+    {
+        ["linkId"] = id, ["reason"] = "manual reconcile", ["status"] = "failed", ["error"] = "BrokerLink.NotConverged",
+        ["cause"] = "the verify pass still plans 1 write calls: {...}", ["converged"] = false, ["applied"] = true,
+        ["summary"] = Summary(9, 3), ["advertisedListeners"] = new JsonArray(), ["findings"] = Findings(0), ["blocked"] = null,
+    };
+
+    private static JsonObject Summary(int writeCalls, int brokers) => new()
+    {
+        ["brokers"] = brokers, ["writeCalls"] = writeCalls, ["targetGroupsCreated"] = 0, ["listenersCreated"] = 0, ["targetsRegistered"] = 0,
+        ["targetsDeregistered"] = 0, ["recordsUpserted"] = 0, ["recordsDeleted"] = 0, ["listenersDeleted"] = 0, ["targetGroupsDeleted"] = 0,
+    };
+
+    private static JsonObject Block() => new() { ["code"] = "RemovalShareExceeded", ["reason"] = "the plan removes 4 of 6 registered targets (0.67)" };
+
+    private static JsonArray Findings(int count) =>
+        new([.. Enumerable.Range(1, count).Select(i => (JsonNode)new JsonObject { ["code"] = "RecordConflict", ["subject"] = $"b-{i}", ["message"] = "not ours" })]);
+
+    private static string Input(IEnumerable<JsonObject> results, bool dryRun = false, string trigger = "schedule", string timestamp = EnteredTime) =>
+        new JsonObject
+        {
+            ["trigger"] = trigger, ["dryRun"] = dryRun, ["timestamp"] = timestamp,
+            ["results"] = new JsonArray([.. results.Select(r => (JsonNode)r)]),
+        }.ToJsonString();
+
+    private const string AwsCause = "Load balancer 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/gone/0123' not found "
+        + "(Service: ElasticLoadBalancingV2, Status Code: 400, Request ID: 1)";
+
+    public static TheoryData<string, JsonObject[], bool, bool, string?, string?> Outcomes => new()
+    {
+        // what                                   results                                                               dryRun  converged  error                                     cause (starts with)
+        { "every link converged",                 [Converged("alpha"), Converged("beta", applied: false)],              false,  true,      null,                                     null },
+        { "a dry run with nothing to do",         [DryRun("alpha", hasChanges: false)],                                 true,   true,      null,                                     null },
+        { "a dry run with changes",               [DryRun("alpha", hasChanges: true), DryRun("beta", hasChanges: false)], true, false,     null,                                     null },
+        { "a dry run of a blocked plan",          [DryRun("alpha", hasChanges: false, blocked: true)],                  true,   false,     null,                                     null },
+        { "blocked before applying",              [Blocked("alpha", applied: false), Converged("beta")],                false,  false,     "BrokerLink.PlanBlocked",                 "Link alpha: RemovalShareExceeded: the plan removes 4 of 6" },
+        { "blocked after applying the additions", [Converged("alpha"), Blocked("beta", applied: true)],                 false,  false,     "BrokerLink.PlanBlocked",                 "Link beta: RemovalShareExceeded: " },
+        { "not converged",                        [NotConverged("alpha")],                                              false,  false,     "BrokerLink.NotConverged",                "Link alpha: the verify pass still plans 1 write calls" },
+        { "cluster not ready",                    [Caught("alpha", "BrokerLink.ClusterNotReady", "Cluster arn:x is UPDATING after 2 polls")], false, false, "BrokerLink.ClusterNotReady", "Link alpha: Cluster arn:x is UPDATING after 2 polls" },
+        { "invalid link config",                  [Converged("alpha"), Caught("beta", "BrokerLink.InvalidInput", "linkConfig.listenerBasePort: missing")], false, false, "BrokerLink.InvalidInput", "Link beta: linkConfig.listenerBasePort: missing" },
+        { "incomplete observation",               [Caught("alpha", "BrokerLink.IncompleteObservation", "nodes: the newest page has a NextToken")], false, false, "BrokerLink.IncompleteObservation", "Link alpha: nodes: " },
+        { "link removed during the execution",    [Caught("alpha", "BrokerLink.UnknownLink", "Link alpha was removed from the table during the execution")], false, false, "BrokerLink.UnknownLink", "Link alpha: Link alpha was removed" },
+        { "an AWS API error",                     [Caught("alpha", "ElasticLoadBalancingV2.LoadBalancerNotFoundException", AwsCause), Converged("beta")], false, false, "ElasticLoadBalancingV2.LoadBalancerNotFoundException", "Link alpha: Load balancer 'arn:" },
+        { "a step functions runtime error",       [Caught("alpha", "States.Runtime", "The function 'States.StringToJson' had the following error")], false, false, "States.Runtime", "Link alpha: The function" },
+        { "several links failed",                 [Caught("alpha", "BrokerLink.ClusterNotReady", "Cluster arn:x is UPDATING after 2 polls"), Converged("beta"), Blocked("gamma", applied: false)],
+                                                                                                                        false,  false,     "BrokerLink.LinksFailed",
+            "2 of 3 links failed: alpha: BrokerLink.ClusterNotReady: Cluster arn:x is UPDATING after 2 polls; gamma: BrokerLink.PlanBlocked: RemovalShareExceeded: the plan removes 4 of 6 registered targets (0.67)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Outcomes))]
+    public void Summarise_decides_the_outcome_from_every_link_result(string what, JsonObject[] results, bool dryRun, bool converged, string? error, string? cause)
+    {
+        var input = Input(results, dryRun);
+
+        var output = Invoke(Lambda.Summarise, input);
+
+        Assert.Equal(converged, (bool)output["converged"]!);
+        Assert.Equal(dryRun, (bool)output["dryRun"]!);
+        Assert.Equal("schedule", (string)output["trigger"]!);
+        JsonAssert.Equal(JsonNode.Parse(input)!["results"]!.ToJsonString(), output["results"]);
+        if (error is null)
+        {
+            Assert.True(output.AsObject().ContainsKey("failed"), what);
+            Assert.Null(output["failed"]);
+        }
+        else
+        {
+            Assert.Equal(error, (string)output["failed"]!["error"]!);
+            Assert.StartsWith(cause!, (string)output["failed"]!["cause"]!);
+        }
+    }
+
+    [Fact]
+    public void Several_failures_keep_the_cause_within_the_step_functions_limit()
+    {
+        var results = Enumerable.Range(1, 60).Select(i => Caught($"link-{i}", "States.Runtime", new string('x', 5_000))).ToArray();
+
+        var cause = (string)Invoke(Lambda.Summarise, Input(results))["failed"]!["cause"]!;
+
+        Assert.Equal(Summariser.MaxCause, cause.Length);
+        Assert.StartsWith("60 of 60 links failed: link-1: States.Runtime: xxx", cause);
+        Assert.EndsWith("…", cause);
+    }
+
+    public static TheoryData<string, JsonObject, string> MetricLines => new()
+    {
+        { "applied and converged", Converged("orders", writeCalls: 12, brokers: 3, findings: 1),
+            """{"WriteCalls": 12, "Brokers": 3, "Findings": 1, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+        { "already converged", Converged("orders", applied: false),
+            """{"WriteCalls": 0, "Brokers": 3, "Findings": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+        { "dry run: nothing written", DryRun("orders", hasChanges: true),
+            """{"WriteCalls": 0, "Brokers": 3, "Findings": 1, "Converged": 0, "Blocked": 0, "Failed": 0}""" },
+        { "blocked after applying the additions", Blocked("orders", applied: true, writeCalls: 4),
+            """{"WriteCalls": 4, "Brokers": 1, "Findings": 2, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
+        { "blocked before applying", Blocked("orders", applied: false),
+            """{"WriteCalls": 0, "Brokers": 1, "Findings": 2, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
+        { "not converged", NotConverged("orders"),
+            """{"WriteCalls": 9, "Brokers": 3, "Findings": 0, "Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.NotConverged"}""" },
+        { "failed before its plan: what is not known is left out", Caught("orders", "BrokerLink.ClusterNotReady", "Cluster is UPDATING"),
+            """{"Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.ClusterNotReady"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MetricLines))]
+    public void Each_link_gets_one_embedded_metric_format_line(string what, JsonObject result, string values)
+    {
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([result])), Functions.Json.Json.Context.SummariseInput));
+
+        var line = Assert.Single(summary.MetricLines);
+        Assert.DoesNotContain('\n', line);
+        var expected = JsonNode.Parse(values)!.AsObject();
+        var metrics = new JsonArray([.. expected.Where(p => p.Key != "Error").Select(p => (JsonNode)new JsonObject { ["Name"] = p.Key, ["Unit"] = "Count" })]);
+        var document = new JsonObject
+        {
+            ["_aws"] = new JsonObject
+            {
+                ["Timestamp"] = EnteredMs,
+                ["CloudWatchMetrics"] = new JsonArray(new JsonObject
+                {
+                    ["Namespace"] = "BrokerLink",
+                    ["Dimensions"] = new JsonArray(new JsonArray("LinkId")),
+                    ["Metrics"] = metrics,
+                }),
+            },
+            ["LinkId"] = "orders",
+        };
+        foreach (var (name, value) in expected.Where(p => p.Key != "Error"))
+        {
+            document[name] = value!.DeepClone();
+        }
+        document["Trigger"] = "schedule";
+        document["DryRun"] = false;
+        if (expected["Error"] is { } error)
+        {
+            document["Error"] = error.DeepClone();
+        }
+        Assert.True(JsonNode.DeepEquals(document, JsonNode.Parse(line)), $"{what}:\n{line}");
+        Assert.Equal(document.ToJsonString(), line); // and in this order
+    }
+
+    [Fact]
+    public void Metric_line_is_exactly_the_documented_shape()
+    {
+        var line = Metrics.EmfLine(EnteredMs, "cloudtrail:UpdateBrokerCount", false,
+            new LinkMetrics("orders", WriteCalls: 12, Brokers: 3, Findings: 0, Converged: true, Blocked: false, Failed: false), null);
+
+        Assert.Equal(
+            """{"_aws":{"Timestamp":1738324800123,"CloudWatchMetrics":[{"Namespace":"BrokerLink","Dimensions":[["LinkId"]],"Metrics":[{"Name":"WriteCalls","Unit":"Count"},{"Name":"Brokers","Unit":"Count"},{"Name":"Findings","Unit":"Count"},{"Name":"Converged","Unit":"Count"},{"Name":"Blocked","Unit":"Count"},{"Name":"Failed","Unit":"Count"}]}]},"LinkId":"orders","WriteCalls":12,"Brokers":3,"Findings":0,"Converged":1,"Blocked":0,"Failed":0,"Trigger":"cloudtrail:UpdateBrokerCount","DryRun":false}""",
+            line);
+    }
+
+    [Theory]
+    //          timestamp as Step Functions gives it            Unix milliseconds
+    [InlineData("2025-01-31T12:00:00.123Z",                       1738324800123)]
+    [InlineData("2025-01-31T12:00:00Z",                           1738324800000)]
+    [InlineData("2025-01-31T12:00:00.123456+00:00",               1738324800123)]
+    [InlineData("2025-01-31T13:00:00.123+01:00",                  1738324800123)]
+    public void Metrics_timestamp_is_the_state_entered_time_from_the_input(string timestamp, long ms)
+    {
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([Converged("orders")], timestamp: timestamp)), Functions.Json.Json.Context.SummariseInput));
+
+        Assert.Equal(ms, (long)JsonNode.Parse(summary.MetricLines[0])!["_aws"]!["Timestamp"]!);
+    }
+
+    [Fact]
+    public void Same_input_gives_the_same_output_and_lines()
+    {
+        var input = Input([Converged("alpha"), Caught("beta", "BrokerLink.InvalidInput", "x"), DryRun("gamma", true)]);
+        Summary Run() => Summariser.Summarise(Functions.Json.Json.Read(Stream(input), Functions.Json.Json.Context.SummariseInput));
+
+        var (first, second) = (Run(), Run());
+
+        Assert.Equal(first.MetricLines, second.MetricLines);
+        Assert.Equal(ReadAll(Lambda.Summarise(Stream(input))), ReadAll(Lambda.Summarise(Stream(input))));
+        Assert.Equal(["alpha", "beta", "gamma"], first.MetricLines.Select(l => (string)JsonNode.Parse(l)!["LinkId"]!));
+    }
+
+    [Fact]
+    public void Handler_writes_the_metric_lines_to_standard_output()
+    {
+        var input = Input([Converged("alpha"), Blocked("beta", applied: false)]);
+        var previous = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            ReadAll(Lambda.Summarise(Stream(input)));
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+
+        var lines = captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(["alpha", "beta"], lines.Select(l => (string)JsonNode.Parse(l)!["LinkId"]!));
+        Assert.All(lines, l => Assert.Equal("BrokerLink", (string)JsonNode.Parse(l)!["_aws"]!["CloudWatchMetrics"]![0]!["Namespace"]!));
+    }
+
+    public static TheoryData<string, string, string> Failures => new()
+    {
+        { "no timestamp",          Input([Converged("alpha")]).Replace("\"timestamp\":\"2025-01-31T12:00:00.123Z\",", ""), "timestamp: missing" },
+        { "a timestamp that is not a time", Input([Converged("alpha")], timestamp: "yesterday"),                       "timestamp: 'yesterday' is not an ISO 8601 time" },
+        { "a date without a time", Input([Converged("alpha")], timestamp: "2025-01-31"),                              "timestamp: '2025-01-31' is not an ISO 8601 time" },
+        { "no results",            """{"trigger": "schedule", "dryRun": false, "timestamp": "2025-01-31T12:00:00Z"}""", "results: missing" },
+        { "no trigger",            Input([Converged("alpha")]).Replace("\"trigger\":\"schedule\",", ""),              "trigger: missing" },
+        { "an unknown status",     Input([Converged("alpha"), Converged("beta")]).Replace("\"status\":\"succeeded\",\"converged\":true,\"applied\":true,\"summary\":{\"brokers\":3,\"writeCalls\":12,\"targetGroupsCreated\":0,\"listenersCreated\":0,\"targetsRegistered\":0,\"targetsDeregistered\":0,\"recordsUpserted\":0,\"recordsDeleted\":0,\"listenersDeleted\":0,\"targetGroupsDeleted\":0},\"advertisedListeners\":[],\"findings\":[]}]", "\"status\":\"done\"}]"), "results[1].status: 'done' is not succeeded or failed" },
+        { "a failure without its error", Input([Caught("alpha", "x", "y")]).Replace("\"error\":\"x\",", ""),          "results[0].error: missing" },
+        { "a success without its summary", Input([Converged("alpha")]).Replace("\"summary\":", "\"total\":"),        "results[0].summary: missing" },
+        { "a result that is not an object", Input([Converged("alpha")]).Replace("\"results\":[{", "\"results\":[1,{"), "results[0]: expected an object" },
+        { "a bad link id",         Input([Converged("Alpha")]),                                                       "results[0].linkId: 'Alpha' is not a link id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void Summarise_rejects_bad_input_with_a_named_error(string what, string input, string message)
+    {
+        var thrown = Assert.ThrowsAny<Exception>(() => ReadAll(Lambda.Summarise(Stream(input))));
+
+        Assert.True(thrown is InvalidInputException, $"{what}: {thrown.GetType().Name}: {thrown.Message}");
+        Assert.StartsWith(message, thrown.Message);
+    }
+}

@@ -1,0 +1,208 @@
+"""End-to-end scenarios of the guards and of per-link failure isolation in the local cloud.
+
+* A plan a guard blocks still applies its additions, then the link fails with BrokerLink.PlanBlocked;
+  the operator's `allowRemovals` lets the removals through.
+* In an all-links sweep a broken link does not stop the others; Summarise fails the execution with
+  that link's own error, or BrokerLink.LinksFailed naming each failed link.
+* A cluster that stays non-ACTIVE fails its link with BrokerLink.ClusterNotReady, writing nothing.
+
+One local cloud for the module, with ClusterPollAttempts=2 so a cluster that never becomes ACTIVE
+fails within seconds (tests that change the broker count wait for ACTIVE themselves). Every test
+builds its own world with localcloud/scenario.py and removes its link items afterwards. Each
+scenario prints `scenario: <name> wall=<s> writes=<n>` to stderr.
+"""
+import dataclasses
+import json
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
+
+import scenario as sc  # noqa: E402
+from support import LocalCloud  # noqa: E402
+
+POLL_ATTEMPTS = 2
+cloud: LocalCloud | None = None
+aws: sc.Aws | None = None
+
+
+def setUpModule():
+    global cloud, aws
+    cloud = LocalCloud(params={"ClusterPollAttempts": str(POLL_ATTEMPTS)}).start()
+    aws = sc.Aws(cloud.endpoint)
+
+
+def tearDownModule():
+    if cloud is not None:
+        cloud.stop()
+
+
+def summary_from_history(history: list[dict]) -> dict:
+    """The Summarise function's output (trigger, dryRun, converged, results, failed): the execution's
+    output when it succeeds, and still in the history when it fails."""
+    entered = [e for e in history if e["type"] == "TaskStateEntered"
+               and e["stateEnteredEventDetails"]["name"] == "Summarise"]
+    if len(entered) != 1:
+        raise AssertionError(f"Summarise ran {len(entered)} times")
+    outputs = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in history
+               if e["type"] == "TaskSucceeded" and e["id"] > entered[0]["id"]]
+    return outputs[0]["Payload"]
+
+
+class GuardsAndIsolation(unittest.TestCase):
+
+    def world(self, link_id: str, **options) -> sc.World:
+        world = sc.build_world(aws, link_id, table=cloud.table, **options)
+        self.addCleanup(sc.delete_link, aws, world)
+        return world
+
+    def execute(self, scenario: str | None, execution_input: dict):
+        """Runs the state machine; with a scenario name, prints its wall time and write count."""
+        started = time.monotonic()
+        status, output, history = cloud.start_execution_and_wait(execution_input)
+        wall = time.monotonic() - started
+        writes = sc.write_calls(history)
+        if scenario:
+            print(f"scenario: {scenario} wall={wall:.2f} writes={sum(writes.values())}", file=sys.stderr)
+        return status, output, history, writes
+
+    def converge(self, world: sc.World) -> None:
+        status, output, _, _ = self.execute(None, sc.manual(world))
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+
+    def failure(self, history: list[dict]) -> dict:
+        failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"]
+        self.assertEqual(1, len(failed), history[-3:])
+        return failed[0]
+
+    # ------------------------------------------------------------------ guards
+
+    def test_blocked_plan_applies_its_additions_then_fails_until_removals_are_allowed(self):
+        world = self.world("guarded")
+        self.converge(world)
+        gone = [b for b in sc.brokers(aws, world.cluster_arn) if b.broker_id > 1]
+        sc.update_broker_count(aws, world.cluster_arn, 1)
+        sc.wait_cluster_active(aws, world.cluster_arn)
+        moved = cloud.replace_broker(world.cluster_arn, 1)  # an addition beside the withheld removals
+        before = sc.link_view(aws, world)
+
+        status, output, history, writes = self.execute("3->1 brokers + broker 1 moved: blocked", sc.manual(world))
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("BrokerLink.PlanBlocked", failed["error"])
+        self.assertTrue(failed["cause"].startswith("Link guarded: RemovalShareExceeded: the plan removes "), failed["cause"])
+        # The additions went ahead: broker 1's new IP is registered in its group and in bootstrap.
+        self.assertEqual({"registerTargets": 2}, dict(writes))
+        view = sc.link_view(aws, world)
+        new_target, old_target = f'{moved["newIp"]}:9094', f'{moved["oldIp"]}:9094'
+        self.assertEqual(sorted([new_target, old_target]), view.target_groups["broker-1"]["targets"])
+        self.assertIn(new_target, view.target_groups["bootstrap"]["targets"])
+        # The removals did not: the departed brokers keep their target groups, listeners, targets and records.
+        for b in gone:
+            key = sc.key_of(b.broker_id)
+            self.assertEqual(before.target_groups[key], view.target_groups[key])
+            self.assertEqual(before.listeners[9000 + b.broker_id], view.listeners[9000 + b.broker_id])
+            self.assertIn(f"{b.ip}:9094", view.target_groups["bootstrap"]["targets"])
+            for zone_id in world.zone_ids:
+                for kind in ("A", "TXT"):
+                    self.assertIn((b.hosts[0], kind), view.records[zone_id])
+        self.assertEqual(before.records, view.records)
+        summary = summary_from_history(history)
+        result = summary["results"][0]
+        self.assertEqual(("failed", "BrokerLink.PlanBlocked", True, False),
+                         (result["status"], result["error"], result["applied"], result["converged"]))
+        self.assertEqual("RemovalShareExceeded", result["blocked"]["code"])
+        self.assertEqual(2, result["summary"]["writeCalls"])
+        self.assertFalse(summary["converged"])
+
+        status, output, history, writes = self.execute("blocked again: nothing more to add", sc.manual(world))
+
+        self.assertEqual("FAILED", status, output)
+        self.assertEqual("BrokerLink.PlanBlocked", self.failure(history)["error"])
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(view, sc.link_view(aws, world))
+
+        status, output, _, writes = self.execute("allowRemovals after the block", sc.manual(world) | {"allowRemovals": True})
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        self.assertEqual((True, None), (output["converged"], output["failed"]))
+        result = output["results"][0]
+        self.assertEqual(("succeeded", True, True), (result["status"], result["converged"], result["applied"]))
+        self.assertIn("RemovalGuardOverridden", [f["code"] for f in result["findings"]])
+        after = sc.link_view(aws, world)
+        self.assertEqual({"broker-1", "bootstrap"}, set(after.target_groups))
+        self.assertEqual([new_target], after.target_groups["bootstrap"]["targets"])
+        for b in gone:
+            for zone_id in world.zone_ids:
+                self.assertNotIn((b.hosts[0], "A"), after.records[zone_id])
+        self.assertEqual({"deregisterTargets": 2, "deleteListener": 2, "deleteTargetGroup": 2,
+                          "changeResourceRecordSets": 3}, dict(writes))
+
+    # ------------------------------------------------------------------ isolation
+
+    def test_a_broken_link_does_not_stop_the_others_in_a_sweep(self):
+        broken = self.world("iso-a", cluster_name="iso-a")
+        fine = self.world("iso-b", cluster_name="iso-b")
+        aws.elbv2.delete_load_balancer(LoadBalancerArn=broken.load_balancer_arn)
+        sweep = sc.load_event("schedule-sweep.json", fine)
+
+        status, output, history, writes = self.execute("sweep: first link's NLB deleted, second fresh", sweep)
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("ElasticLoadBalancingV2.LoadBalancerNotFoundException", failed["error"])
+        self.assertTrue(failed["cause"].startswith("Link iso-a: "), failed["cause"])
+        self.assertEqual([], sc.convergence_problems(aws, fine))
+        summary = summary_from_history(history)
+        self.assertEqual(["iso-a", "iso-b"], [r["linkId"] for r in summary["results"]])
+        first, second = summary["results"]
+        self.assertEqual(("failed", "ElasticLoadBalancingV2.LoadBalancerNotFoundException"), (first["status"], first["error"]))
+        self.assertEqual(("succeeded", True, True), (second["status"], second["converged"], second["applied"]))
+        self.assertEqual(second["summary"]["writeCalls"], sum(writes.values()))
+
+        # A third link whose stored config is bad: two failures now, named one by one; the fine link stays put.
+        bad = dataclasses.replace(fine, link_id="iso-c", config=fine.config | {"linkId": "iso-c", "listenerBasePort": 70000})
+        sc.put_link(aws, bad)
+        self.addCleanup(sc.delete_link, aws, bad)
+        before = sc.snapshot(aws)
+
+        status, output, history, writes = self.execute("sweep: two broken links, one converged", sweep)
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("BrokerLink.LinksFailed", failed["error"])
+        self.assertTrue(failed["cause"].startswith(
+            "2 of 3 links failed: iso-a: ElasticLoadBalancingV2.LoadBalancerNotFoundException: "), failed["cause"])
+        self.assertIn("; iso-c: BrokerLink.InvalidInput: linkConfig.listenerBasePort: 70000 is not a port", failed["cause"])
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(before, sc.snapshot(aws))
+        self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in summary_from_history(history)["results"]])
+
+    def test_cluster_that_stays_not_active_fails_its_link_and_writes_nothing(self):
+        world = self.world("notready")
+        cloud.set_config(updateSeconds=600)
+        self.addCleanup(cloud.set_config, updateSeconds=2.0)
+        sc.update_broker_count(aws, world.cluster_arn, 4)
+        self.assertEqual("UPDATING", sc.cluster_state(aws, world.cluster_arn))
+        before = sc.snapshot(aws)
+
+        status, output, history, writes = self.execute("cluster UPDATING beyond the polls", sc.manual(world))
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("BrokerLink.ClusterNotReady", failed["error"])
+        self.assertEqual(f"Link notready: Cluster {world.cluster_arn} is UPDATING after {POLL_ATTEMPTS} polls", failed["cause"])
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(before, sc.snapshot(aws))
+        polls = [e for e in history if e["type"] == "TaskStateEntered"
+                 and e["stateEnteredEventDetails"]["name"] == "DescribeCluster"]
+        self.assertEqual(POLL_ATTEMPTS + 1, len(polls))
+
+
+if __name__ == "__main__":
+    unittest.main()

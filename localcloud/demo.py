@@ -11,13 +11,9 @@ from collections import Counter
 import sys
 import time
 import traceback
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "localcloud"))
-
-import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+import scenario as sc
+from client import LocalCloud
 
 WIDTH = 120
 

@@ -1,0 +1,219 @@
+"""`LocalCloud`: starts localcloud/launcher.py in a subprocess and drives it (tests, the demo, your scripts).
+
+    cloud = LocalCloud(params={"ClusterPollSeconds": "1"}).start()
+    elbv2 = cloud.client("elbv2")
+    status, output, history = cloud.start_execution_and_wait({"action": "reconcile", "all": True})
+    cloud.stop()
+
+The launcher's stderr (moto, Lambda host and handler logs) goes to `cloud.log_path`; it is
+printed if the start fails.
+"""
+
+import atexit
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+LAUNCHER = REPO / "localcloud" / "launcher.py"
+READY_KEYS = ("endpoint", "region", "stateMachines", "table", "lambdaEndpoint")
+
+
+class LocalCloudError(RuntimeError):
+    pass
+
+
+class LocalCloud:
+    def __init__(self, params=None, template=None, host_dll=None, ready_timeout=60.0, extra_args=()):
+        self.params = dict(params or {})
+        self.template = template
+        self.host_dll = host_dll
+        self.ready_timeout = ready_timeout
+        self.extra_args = list(extra_args)
+        self.process = None
+        self.ready = None
+        self.startup_seconds = None
+        self.log_path = None
+        self._log = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self):
+        """Starts the launcher and waits for its ready line; returns self."""
+        if self.process is not None:
+            raise LocalCloudError("already started")
+        args = [sys.executable, str(LAUNCHER)]
+        for key, value in self.params.items():
+            args += ["--param", f"{key}={value}"]
+        if self.template:
+            args += ["--template", str(self.template)]
+        if self.host_dll:
+            args += ["--host-dll", str(self.host_dll)]
+        args += self.extra_args
+        self._log = tempfile.NamedTemporaryFile("w+", prefix="localcloud-", suffix=".log", delete=False)
+        self.log_path = self._log.name
+        started = time.monotonic()
+        # Own session: stop() can make sure the launcher and the Lambda host are both gone.
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
+                                        text=True, start_new_session=True, cwd=REPO)
+        atexit.register(self.stop)
+        line = self._read_line(self.ready_timeout)
+        if not line:
+            code = self.process.poll()
+            self.stop()
+            raise LocalCloudError(f"the local cloud did not get ready (exit code {code}):\n{self.log_text()}")
+        self.startup_seconds = time.monotonic() - started
+        self.ready = json.loads(line)
+        return self
+
+    def stop(self, timeout=15.0):
+        """Stops the launcher (SIGTERM, then SIGKILL) and everything it started; returns its exit code."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        atexit.unregister(self.stop)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of our own session
+        except (ProcessLookupError, PermissionError):
+            pass
+        if process.stdout:
+            process.stdout.close()
+        if self._log:
+            self._log.close()
+        return process.returncode
+
+    def __enter__(self):
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log_text(self):
+        return Path(self.log_path).read_text(errors="replace") if self.log_path else ""
+
+    def _read_line(self, timeout):
+        result = {}
+        reader = threading.Thread(target=lambda: result.setdefault("line", self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        return result.get("line")
+
+    # --- ready info ----------------------------------------------------------------------------
+
+    @property
+    def endpoint(self):
+        return self.ready["endpoint"]
+
+    @property
+    def region(self):
+        return self.ready["region"]
+
+    @property
+    def table(self):
+        return self.ready["table"]
+
+    @property
+    def lambda_endpoint(self):
+        return self.ready["lambdaEndpoint"]
+
+    @property
+    def state_machines(self):
+        return self.ready["stateMachines"]
+
+    @property
+    def pid(self):
+        return self.process.pid if self.process else None
+
+    # --- clients and helpers -------------------------------------------------------------------
+
+    def client(self, service, endpoint=None, credentials=None):
+        """A boto3 client for the local cloud (`endpoint` overrides, e.g. the Lambda host; `credentials`
+        as STS returns them act in the assumed role's account)."""
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        if credentials:
+            keys = {"aws_access_key_id": credentials["AccessKeyId"],
+                    "aws_secret_access_key": credentials["SecretAccessKey"],
+                    "aws_session_token": credentials["SessionToken"]}
+        return boto3.session.Session().client(
+            service, endpoint_url=endpoint or self.endpoint, region_name=self.region,
+            config=Config(retries={"total_max_attempts": 1}), **keys)
+
+    def lambda_client(self):
+        return self.client("lambda", endpoint=self.lambda_endpoint)
+
+    def start_execution_and_wait(self, execution_input, state_machine="reconcile", timeout=120.0, name=None):
+        """Runs an execution to its end: (status, output or None, history events)."""
+        if isinstance(execution_input, (str, Path)) and Path(execution_input).is_file():
+            execution_input = json.loads(Path(execution_input).read_text())
+        arn = self.state_machines.get(state_machine, state_machine)
+        sfn = self.client("stepfunctions")
+        args = {"stateMachineArn": arn, "input": json.dumps(execution_input)}
+        if name:
+            args["name"] = name
+        execution_arn = sfn.start_execution(**args)["executionArn"]
+        deadline = time.monotonic() + timeout
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise LocalCloudError(f"execution still running after {timeout} s: {execution_arn}")
+            time.sleep(0.1)
+        events, token = [], None
+        while True:
+            page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
+                                             **({"nextToken": token} if token else {}))
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                break
+        output = described.get("output")
+        return described["status"], json.loads(output) if output else None, events
+
+    def post(self, path, body=None, method="POST"):
+        """Calls a test-only route /_brokerlink/<path>; returns its JSON answer."""
+        request = urllib.request.Request(f"{self.endpoint}/_brokerlink/{path}", method=method,
+                                         data=None if method == "GET" else json.dumps(body or {}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as e:
+            raise LocalCloudError(f"{method} /_brokerlink/{path}: {e.code} {e.read().decode(errors='replace')}") from e
+
+    def replace_broker(self, cluster_arn, broker_id):
+        """Gives a broker a new ENI and IP: {"brokerId", "oldIp", "newIp"}."""
+        return self.post("kafka/replace-broker", {"clusterArn": cluster_arn, "brokerId": broker_id})
+
+    def set_config(self, **settings):
+        """E.g. set_config(clusterActivationSeconds=0, updateSeconds=1); returns all settings."""
+        return self.post("config", settings)
+
+    def inject_fault(self, service, action, code, count=1, status=400, message=None):
+        """The next `count` calls of service/action fail with `code` (e.g. route53, ChangeResourceRecordSets,
+        PriorRequestNotComplete)."""
+        body = {"service": service, "action": action, "code": code, "count": count, "status": status}
+        if message:
+            body["message"] = message
+        return self.post("faults", body)
+
+    def clear_faults(self):
+        return self.post("faults/clear")

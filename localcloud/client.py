@@ -164,7 +164,10 @@ class LocalCloud:
         if isinstance(execution_input, (str, Path)) and Path(execution_input).is_file():
             execution_input = json.loads(Path(execution_input).read_text())
         arn = self.state_machines.get(state_machine, state_machine)
-        sfn = self.client("stepfunctions")
+        # One client per endpoint: making a boto3 client costs about as much CPU as a short execution.
+        if getattr(self, "_sfn", (None, None))[0] != self.endpoint:
+            self._sfn = (self.endpoint, self.client("stepfunctions"))
+        sfn = self._sfn[1]
         args = {"stateMachineArn": arn, "input": json.dumps(execution_input)}
         if name:
             args["name"] = name
@@ -207,12 +210,14 @@ class LocalCloud:
         """E.g. set_config(clusterActivationSeconds=0, updateSeconds=1); returns all settings."""
         return self.post("config", settings)
 
-    def inject_fault(self, service, action, code, count=1, status=400, message=None):
+    def inject_fault(self, service, action, code=None, count=1, status=400, message=None, skip=0, account=None,
+                     delay_seconds=0):
         """The next `count` calls of service/action fail with `code` (e.g. route53, ChangeResourceRecordSets,
-        PriorRequestNotComplete)."""
-        body = {"service": service, "action": action, "code": code, "count": count, "status": status}
-        if message:
-            body["message"] = message
+        PriorRequestNotComplete). `skip`: let that many calls through first; `account`: only calls made in
+        that account; `delay_seconds`: hold each call that long first (without a code it then succeeds)."""
+        body = {"service": service, "action": action, "count": count, "status": status}
+        optional = {"code": code, "message": message, "skip": skip, "account": account, "delaySeconds": delay_seconds}
+        body.update({key: value for key, value in optional.items() if value})
         return self.post("faults", body)
 
     def clear_faults(self):

@@ -5,17 +5,30 @@ POST /_brokerlink/faults {"service": "route53", "action": "ChangeResourceRecordS
                           "code": "PriorRequestNotComplete", "count": 1, "status": 400}
 GET /_brokerlink/faults lists what is left; POST /_brokerlink/faults/clear removes all.
 `service` is the boto3 name or the Step Functions one (elasticloadbalancingv2).
+
+Optional fields:
+* `skip`: let this many matching calls through first (`"skip": 2, "count": 1` fails the third call);
+* `account`: match only calls made in that account (e.g. through a cross-account role);
+* `delaySeconds`: hold each matching call this long first; without `code` the call then goes
+  ahead as usual (a slow API, or a window for a test to change things mid-run).
+
+Setting `retryWaitScale` (POST /_brokerlink/config, default 1): multiplies the waits of the
+state machines' Retry policies, so a test can exhaust a Retry of 8 attempts in a second; the
+number of attempts stays what the ASL says.
 """
 
 import json
 import threading
+import time
 import uuid
 from xml.sax.saxutils import escape
 
 from moto.core.responses import BaseResponse
 from moto.core.utils import get_service_model
 
-from . import ApiError, route
+from . import CONFIG, ApiError, route
+
+CONFIG.setdefault("retryWaitScale", 1.0)
 
 ALIASES = {"elasticloadbalancingv2": "elbv2", "sfn": "stepfunctions", "states": "stepfunctions"}
 
@@ -24,10 +37,13 @@ _lock = threading.Lock()
 _original = {}
 
 
-def _take(service, action):
+def _take(service, action, account):
     with _lock:
         for fault in _faults:
-            if fault["service"] == service and fault["action"] == action:
+            if fault["service"] == service and fault["action"] == action and fault["account"] in (None, account):
+                if fault["skip"] > 0:
+                    fault["skip"] -= 1
+                    return None
                 fault["count"] -= 1
                 if fault["count"] <= 0:
                     _faults.remove(fault)
@@ -52,9 +68,12 @@ def _error(service, fault):
 
 def call_action(self):
     if _faults:
-        fault = _take(self.service_name, self._get_action())
+        fault = _take(self.service_name, self._get_action(), getattr(self, "current_account", None))
         if fault is not None:
-            return _error(self.service_name, fault)
+            if fault["delaySeconds"]:
+                time.sleep(fault["delaySeconds"])
+            if fault["code"]:
+                return _error(self.service_name, fault)
     return _original["call_action"](self)
 
 
@@ -68,11 +87,23 @@ def add_fault(body):
         "count": body.get("count", 1),
         "status": body.get("status", 400),
         "message": body.get("message"),
+        "skip": body.get("skip", 0),
+        "account": body.get("account"),
+        "delaySeconds": body.get("delaySeconds", 0),
     }
-    if not all(isinstance(fault[k], str) and fault[k] for k in ("service", "action", "code")):
-        raise ApiError(400, 'expected {"service", "action", "code"[, "count", "status", "message"]}')
+    delay = fault["delaySeconds"]
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+        raise ApiError(400, "delaySeconds must be a number >= 0")
+    required = ("service", "action") + (("code",) if not delay or fault["code"] is not None else ())
+    if not all(isinstance(fault[k], str) and fault[k] for k in required):
+        raise ApiError(400, 'expected {"service", "action", "code"[, "count", "status", "message", "skip", "account", '
+                            '"delaySeconds"]} ("code" may be left out when delaySeconds > 0)')
     if not isinstance(fault["count"], int) or fault["count"] < 1 or not isinstance(fault["status"], int):
         raise ApiError(400, "count must be an integer >= 1 and status an HTTP status code")
+    if not isinstance(fault["skip"], int) or isinstance(fault["skip"], bool) or fault["skip"] < 0:
+        raise ApiError(400, "skip must be an integer >= 0")
+    if fault["account"] is not None and not (isinstance(fault["account"], str) and fault["account"].isdigit()):
+        raise ApiError(400, "account must be an account id (12 digits)")
     try:
         get_service_model(service).operation_model(fault["action"])
     except Exception as e:
@@ -95,6 +126,20 @@ def clear_faults(body):
     return {"faults": []}
 
 
+class _ScaledRetryTime:
+    """Stands in for the `time` module in moto's Retry evaluation: waits scaled by retryWaitScale."""
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds):
+        time.sleep(seconds * CONFIG.get("retryWaitScale", 1.0))
+
+
 def install():
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
     _original["call_action"] = BaseResponse.call_action
     BaseResponse.call_action = call_action
+    retrier_decl.time = _ScaledRetryTime()

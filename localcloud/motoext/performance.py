@@ -2,7 +2,10 @@
 
 * the Step Functions interpreter parses each JSONPath on every use, building a new PLY parser
   each time (~20 ms): parse once per path with one shared parser;
-* the server lists moto's package directory on every request to route it: list it once.
+* the server lists moto's package directory on every request to route it: list it once;
+* every StartExecution parses the whole definition with ANTLR (~0.5 s for reconcile.asl.json):
+  parse each definition once and keep its parse tree, which is only read afterwards; each
+  execution still gets its own evaluation components, built from the tree as before.
 """
 
 import functools
@@ -24,7 +27,30 @@ def _cached_parse(parser_class):
     return parse
 
 
+def _cached_definition_parse(parse):
+    trees, lock = {}, threading.Lock()
+
+    def cached(definition):
+        tree = trees.get(definition)
+        if tree is None:
+            program, tree = parse(definition)  # raises on a bad definition, which is then not kept
+            with lock:
+                if len(trees) >= 64:
+                    trees.clear()
+                trees[definition] = tree
+            return program, tree
+        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+        return Preprocessor().visit(tree), tree
+
+    return cached
+
+
 def install():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    AmazonStateLanguageParser.parse = staticmethod(_cached_definition_parse(AmazonStateLanguageParser.parse))
+
     import moto.stepfunctions.parser.asl.component.common.path.result_path as result_path
     import moto.stepfunctions.parser.asl.utils.json_path as json_path
 

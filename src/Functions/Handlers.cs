@@ -1,3 +1,4 @@
+using BrokerLink.Functions.Onboarding;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Summarising;
 using BrokerLink.Functions.Triaging;
@@ -18,6 +19,13 @@ public sealed class Handlers
     /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes.</summary>
     public Stream Plan(Stream input) =>
         Write(Planner.Plan(Read(input, Context.PlanInput)), Context.PlanOutput);
+
+    /// <summary>
+    /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Onboard</c>: an onboarding operation, validated against the
+    /// table's links, as the steps the Onboard state machine applies.
+    /// </summary>
+    public Stream Onboard(Stream input) =>
+        Write(Onboarder.Decide(Read(input, Context.OnboardInput)), Context.OnboardDecision);
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Summarise</c>: the execution's outcome from every link's result.

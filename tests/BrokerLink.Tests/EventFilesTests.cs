@@ -37,6 +37,8 @@ public sealed class EventFilesTests
                 case "link":
                     LinkConfigReader.Read(JsonDocument.Parse(json).RootElement.Clone());
                     return null;
+                case "onboard":
+                    return CheckOnboarding(name, json);
                 case "cloudtrail" or "schedule" or "manual" or "ec2":
                     var output = Triage(json);
                     return output["links"]!.AsArray().Count > 0 ^ output["ignored"] is not null ? null : $"{name}: links and ignored disagree: {output.ToJsonString()}";
@@ -51,4 +53,26 @@ public sealed class EventFilesTests
     }
 
     private static JsonNode Triage(string eventJson) => Invoke(Lambda.Triage, TriageTests.Input(eventJson, Links));
+
+    /// <summary>
+    /// An onboarding input against the table of the sample link (events/link-orders.json); register-link against an
+    /// empty table. <c>onboard-invalid-*</c> must be refused with a named error, the others decided.
+    /// </summary>
+    private static string? CheckOnboarding(string name, string json)
+    {
+        var request = JsonNode.Parse(json)!;
+        var table = request["operation"]?.GetValue<string>() == "register-link"
+            ? []
+            : new[] { OnboardTests.Item(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "events", "link-orders.json")), version: 1) };
+        var input = OnboardTests.Input(json, table);
+        if (name.StartsWith("onboard-invalid-", StringComparison.Ordinal))
+        {
+            var thrown = Record.Exception(() => Invoke(Lambda.Onboard, input));
+            return thrown is InvalidInputException or UnknownLinkException ? null : $"{name}: expected a named error, got {thrown?.GetType().Name ?? "no error"}";
+        }
+        var decision = Invoke(Lambda.Onboard, input);
+        return decision["operation"]?.GetValue<string>() == request["operation"]?.GetValue<string>()
+            ? null
+            : $"{name}: decided {decision["operation"]}, not the file's operation";
+    }
 }

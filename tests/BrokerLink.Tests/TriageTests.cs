@@ -131,11 +131,11 @@ public sealed class TriageTests
     }
 
     [Fact]
-    public void Triage_output_writes_ignored_as_null_when_links_are_selected()
+    public void Triage_output_writes_ignored_and_a_link_without_proposed_config_as_null()
     {
         var output = Invoke(Lambda.Triage, Input("""{"action": "reconcile", "linkId": "orders"}"""));
 
-        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile"}], "ignored": null}""", output);
+        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "ignored": null}""", output);
     }
 
     public static TheoryData<string, string, Type, string> Failures => new()
@@ -162,10 +162,31 @@ public sealed class TriageTests
         { "links missing",              """{"event": {"action": "reconcile", "all": true}, "linksTruncated": false, "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Reconcile"}""", typeof(InvalidInputException), "links: missing" },
         { "links not an array",         Input(CloudTrail()).Replace("\"links\":[", "\"links\":{\"x\":[").Replace("],\"linksTruncated\"", "]},\"linksTruncated\""), typeof(InvalidInputException), "links: wrong type, expected an array" },
         { "truncation flag missing",    Input(CloudTrail()).Replace("\"linksTruncated\":false,", ""),                    typeof(InvalidInputException), "linksTruncated: missing" },
+        { "proposed config, not a dry run", Input($$"""{"action": "reconcile", "linkId": "orders", "linkConfig": {{Proposed("orders")}}}"""), typeof(InvalidInputException), "event.linkConfig: only a dry run (\"dryRun\": true) may plan against a proposed config" },
+        { "proposed config for several",   Input($$"""{"action": "reconcile", "linkIds": ["orders"], "dryRun": true, "linkConfig": {{Proposed("orders")}}}"""), typeof(InvalidInputException), "event.linkConfig: a proposed config is planned for one link, named by \"linkId\"" },
+        { "proposed config of another link", Input($$"""{"action": "reconcile", "linkId": "orders", "dryRun": true, "linkConfig": {{Proposed("zeta")}}}"""), typeof(InvalidInputException), "event.linkConfig.linkId: 'zeta' is not the link named by event.linkId ('orders')" },
+        { "proposed config that does not read", Input("""{"action": "reconcile", "linkId": "orders", "dryRun": true, "linkConfig": {"linkId": "orders"}}"""), typeof(InvalidInputException), "event.linkConfig.kind: missing" },
         { "malformed JSON",             "{\"event\": ",                                                                  typeof(InvalidInputException), "event: " },
         { "empty input",                "",                                                                              typeof(InvalidInputException), "input: " },
         { "null input",                 "null",                                                                          typeof(InvalidInputException), "input: expected a JSON object, got null" },
     };
+
+    private static string Proposed(string linkId) => WriteString(Config() with { LinkId = linkId }, Context.LinkConfigWire);
+
+    [Theory]
+    [InlineData("as an object", false)]
+    [InlineData("as the table's JSON string", true)]
+    public void A_dry_run_may_plan_a_link_not_in_the_table_against_a_proposed_config(string what, bool asString)
+    {
+        var config = Proposed("fresh");
+        var given = asString ? System.Text.Json.JsonSerializer.Serialize(config) : config;
+
+        var output = Invoke(Lambda.Triage, Input($$"""{"action": "reconcile", "linkId": "fresh", "dryRun": true, "linkConfig": {{given}}}"""));
+
+        JsonAssert.Equal(WriteString(new TriageOutput("manual", true, false, [new TriagedLink("fresh", "manual dry run of a proposed config", config)], null),
+            Context.TriageOutput), output);
+        Assert.NotNull(what);
+    }
 
     [Theory]
     [MemberData(nameof(Failures))]

@@ -36,6 +36,7 @@ THROTTLING = {
     "route53": {"Route53.ThrottlingException", "Route53.PriorRequestNotCompleteException"},
     "kafka": {"Kafka.TooManyRequestsException"},
     "dynamodb": {"DynamoDb.ProvisionedThroughputExceededException"},
+    "ec2": {"Ec2.RequestLimitExceededException"},
 }
 FAIL_ERRORS = {
     "BrokerLink.InvalidInput",
@@ -44,6 +45,10 @@ FAIL_ERRORS = {
     "BrokerLink.NotConverged",
     "BrokerLink.ClusterNotReady",
     "BrokerLink.PlanBlocked",
+    # onboard.asl.json
+    "BrokerLink.Conflict",
+    "BrokerLink.ConnectionNotAccepted",
+    "BrokerLink.ReconcileFailed",
 }
 # Step Functions log delivery: CloudWatch Logs supports no resource-level permissions for these
 # (Step Functions developer guide, "IAM policies for logging to CloudWatch Logs").
@@ -57,6 +62,8 @@ SAMPLE_SUBSTITUTIONS = {
     "TriageFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Triage",
     "PlanFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Plan",
     "SummariseFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Summarise",
+    "OnboardFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Onboard",
+    "ReconcileStateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:brokerlink-reconcile",
     "TableName": "brokerlink-LinksTable",
     "ClusterPollSeconds": "30",
     "ClusterPollAttempts": "60",
@@ -300,6 +307,8 @@ class AslTest(unittest.TestCase):
     def test_every_link_failure_is_caught_at_the_iteration_level(self):
         # Per-link isolation: the links Map itself never fails; each iteration turns any error into a result.
         for file, definition in self.definitions.items():
+            if file != "reconcile.asl.json":
+                continue
             links = definition["States"]["ReconcileLinks"]
             self.assertEqual("Map", links["Type"], file)
             self.assertNotIn("Catch", links, file)
@@ -346,9 +355,17 @@ class AslTest(unittest.TestCase):
         for file, definition in self.definitions.items():
             for name, state, service, action in sdk_tasks(definition):
                 iam_action = f"{IAM_PREFIX.get(service, service)}:{operation_model(service, action).name}"
-                self.assertTrue(is_allowed(iam_action), f"{name}: {iam_action} is not allowed")
                 if "Credentials" in state:
+                    # The call is made as the assumed role (a consumer account's); this role only assumes it.
                     self.assertTrue(is_allowed("sts:AssumeRole"), f"{name} assumes a role")
+                    continue
+                self.assertTrue(is_allowed(iam_action), f"{name}: {iam_action} is not allowed")
+            for name, state in all_states(definition):
+                if state.get("Resource", "").startswith("arn:aws:states:::states:startExecution"):
+                    self.assertTrue(is_allowed("states:StartExecution"), name)
+                    if ".sync" in state["Resource"]:
+                        for action in ("states:DescribeExecution", "states:StopExecution", "events:PutRule"):
+                            self.assertTrue(is_allowed(action), f"{name}: {action} is not allowed")
             if any(s.get("Resource") == "arn:aws:states:::lambda:invoke" for _, s in all_states(definition)):
                 self.assertTrue(is_allowed("lambda:InvokeFunction"))
 
@@ -358,21 +375,31 @@ class FunctionWiringTest(unittest.TestCase):
         template = raw_template()
         functions = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
         self.assertIn("SummariseFunction", functions)
-        machine = template["Resources"]["ReconcileStateMachine"]["Properties"]
-        substituted = {plain(v)["Fn::GetAtt"][0] for k, v in machine["DefinitionSubstitutions"].items()
-                       if isinstance(plain(v), dict) and "Fn::GetAtt" in plain(v)}
-        self.assertEqual(functions, substituted)
-        invoke = [s for policy in machine["Policies"] for s in plain(policy)["Statement"]
-                  if "lambda:InvokeFunction" in as_list(s["Action"])]
-        self.assertEqual(1, len(invoke))
-        self.assertEqual(sorted([f, "Arn"] for f in functions), sorted(r["Fn::GetAtt"] for r in invoke[0]["Resource"]))
+        self.assertIn("OnboardFunction", functions)
+        substituted_anywhere = set()
+        for machine_name in ("ReconcileStateMachine", "OnboardStateMachine"):
+            machine = template["Resources"][machine_name]["Properties"]
+            substituted = {plain(v)["Fn::GetAtt"][0] for k, v in machine["DefinitionSubstitutions"].items()
+                           if isinstance(plain(v), dict) and "Fn::GetAtt" in plain(v)}
+            substituted_anywhere |= substituted
+            invoke = [s for policy in machine["Policies"] for s in plain(policy)["Statement"]
+                      if "lambda:InvokeFunction" in as_list(s["Action"])]
+            self.assertEqual(1, len(invoke), machine_name)
+            self.assertEqual(sorted([f, "Arn"] for f in substituted),
+                             sorted(r["Fn::GetAtt"] for r in as_list(invoke[0]["Resource"])), machine_name)
+        self.assertEqual(functions, substituted_anywhere)
 
     def test_every_lambda_task_names_a_substituted_function(self):
+        expected = {
+            "reconcile.asl.json": {"${TriageFunctionArn}", "${PlanFunctionArn}", "${SummariseFunctionArn}"},
+            "onboard.asl.json": {"${OnboardFunctionArn}"},
+        }
+        self.assertEqual(set(expected), {path.name for path in STATE_MACHINES})
         for path in STATE_MACHINES:
             definition = json.loads(path.read_text())
             names = {s["Parameters"]["FunctionName"] for _, s in all_states(definition)
                      if s.get("Resource") == "arn:aws:states:::lambda:invoke"}
-            self.assertEqual({"${TriageFunctionArn}", "${PlanFunctionArn}", "${SummariseFunctionArn}"}, names)
+            self.assertEqual(expected[path.name], names, path.name)
 
 
 class IamTest(unittest.TestCase):

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using BrokerLink.Functions.Onboarding;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Summarising;
 using BrokerLink.Functions.Triaging;
@@ -21,4 +22,6 @@ namespace BrokerLink.Functions.Json;
 [JsonSerializable(typeof(SummariseInput))]
 [JsonSerializable(typeof(LinkResultWire))]
 [JsonSerializable(typeof(SummariseOutput))]
+[JsonSerializable(typeof(OnboardInput))]
+[JsonSerializable(typeof(OnboardDecision))]
 internal sealed partial class BrokerLinkJsonContext : JsonSerializerContext;

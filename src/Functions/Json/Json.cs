@@ -38,6 +38,19 @@ internal static partial class Json
         }
     }
 
+    /// <summary>Reads a document given as JSON text (e.g. a link config stored as a string); paths in errors start at <paramref name="root"/>.</summary>
+    public static T Read<T>(string json, JsonTypeInfo<T> type, string root) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type) ?? throw new InvalidInputException($"{root}: missing");
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(e, root);
+        }
+    }
+
     public static Stream Write<T>(T value, JsonTypeInfo<T> type)
     {
         var stream = new MemoryStream();

@@ -12,6 +12,11 @@ internal sealed class StringConverter : JsonConverter<string>
         reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Unexpected.Token("a string", reader.TokenType);
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    // Dictionary keys (DynamoDB items, expression attribute names) go through these.
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString()!;
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }
 
 internal sealed class BooleanConverter : JsonConverter<bool>

@@ -6,7 +6,10 @@ internal sealed record Desired(
     IReadOnlyList<DesiredRecord> Records,
     IReadOnlyList<AdvertisedListener> AdvertisedListeners,
     IReadOnlyList<Finding> Findings,
-    int Brokers);
+    int Brokers)
+{
+    public static readonly Desired Nothing = new([], [], [], [], 0);
+}
 
 /// <summary>A TCP target group of IP targets, under a stable <see cref="Key"/>, with one listener forwarding to it.</summary>
 internal sealed record DesiredTargetGroup(string Key, string Name, int Port, string VpcId, IReadOnlyList<Target> Targets, int ListenerPort);

@@ -119,7 +119,7 @@ internal static class Observation
                 .SelectMany(p => Check.Items(p.Page.ResourceRecordSets, $"{p.Path}.ResourceRecordSets"))
                 .Select(r => ReadRecord(r.Item, r.Path))];
         }
-        foreach (var zone in config.Zones.Where(z => !observed.ContainsKey(z.HostedZoneId)))
+        foreach (var zone in config.ObservedZones.Where(z => !observed.ContainsKey(z.HostedZoneId)))
         {
             throw Check.Invalid("zones", $"no entry for hosted zone {zone.HostedZoneId}, which the link config names");
         }

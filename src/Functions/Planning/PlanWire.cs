@@ -16,7 +16,8 @@ internal sealed record PlanInput(
     IReadOnlyList<TagsPage?>? Tags = null,
     IReadOnlyList<TargetHealthWire?>? TargetHealth = null,
     IReadOnlyList<ZoneWire?>? Zones = null,
-    bool? AllowRemovals = null);
+    bool? AllowRemovals = null,
+    string? LinkId = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;

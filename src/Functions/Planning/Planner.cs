@@ -10,6 +10,10 @@ internal static class Planner
 {
     public static PlanOutput Plan(PlanInput input)
     {
+        if (input.Pass == "check")
+        {
+            return CheckStoredConfig(input);
+        }
         var config = LinkConfigReader.Read(input.LinkConfig);
         var pass = Check.Text(input.Pass, "pass");
         if (pass is not ("apply" or "verify"))
@@ -17,12 +21,13 @@ internal static class Planner
             throw Check.Invalid("pass", $"'{pass}' is not apply or verify");
         }
         var clusterState = Check.Text(input.ClusterState, "clusterState");
-        var desired = LinkKinds.Desire(config, input);
+        // A retired link (being removed by onboarding) desires nothing, whatever its brokers: everything it owns goes.
+        var desired = config.Retired ? Desired.Nothing : LinkKinds.Desire(config, input);
         var observed = Observation.Read(input, config);
 
         var (groupChanges, groupFindings) = TargetGroupDiff.Diff(config.LinkId, desired.TargetGroups, observed);
         desired = WithoutUnwiredBrokers(desired, groupFindings);
-        var (upserts, deletes, recordFindings) = RecordDiff.Diff(config.LinkId, config.Zones, desired.Records, observed);
+        var (upserts, deletes, recordFindings) = RecordDiff.Diff(config.LinkId, config.ObservedZones, desired.Records, observed);
         var (changes, blocked, policyFindings) = Policies.Apply(
             groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, observed, config, clusterState, desired.Brokers, input.AllowRemovals ?? false);
 
@@ -32,6 +37,32 @@ internal static class Planner
             .ThenBy(f => f.Message, StringComparer.Ordinal)
             .ToList();
         return new PlanOutput(config.LinkId, pass, changes.Any, blocked, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers));
+    }
+
+    /// <summary>The largest stored config the check pass accepts (a config with 50 consumers is about 15,000 characters).</summary>
+    public const int MaxStoredConfigLength = 32768;
+
+    /// <summary>
+    /// The <c>check</c> pass, before the state machine reads any field of a stored config: the config is valid, has the
+    /// fields the state machine reads (<c>consumers</c>, even if empty) and belongs to the table item that holds it, so
+    /// a bad item fails its link with InvalidInput instead of an AWS error or a States.Runtime error that would end every link.
+    /// </summary>
+    private static PlanOutput CheckStoredConfig(PlanInput input)
+    {
+        if (input.LinkConfig is { ValueKind: System.Text.Json.JsonValueKind.String } text && text.GetString()!.Length > MaxStoredConfigLength)
+        {
+            throw Check.Invalid("linkConfig", $"{text.GetString()!.Length} characters, more than {MaxStoredConfigLength}: the state machine carries the config "
+                + "in every state of the link's run, within Step Functions' 256 KiB limit");
+        }
+        var wire = LinkConfigReader.ReadWire(input.LinkConfig);
+        var config = LinkConfigReader.Validate(wire);
+        Check.Present(wire.Consumers, "linkConfig.consumers");
+        var linkId = Check.LinkId(input.LinkId, "linkId");
+        if (config.LinkId != linkId)
+        {
+            throw Check.Invalid("linkConfig.linkId", $"'{config.LinkId}' is not the id of the table item that holds the config ('{linkId}')");
+        }
+        return new PlanOutput(config.LinkId, "check", false, null, PlanChanges.None, [], [], new PlanSummary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     /// <summary>

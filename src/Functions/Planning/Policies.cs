@@ -15,6 +15,9 @@ namespace BrokerLink.Functions.Planning;
 ///   or for records (exactly the share is allowed)                                 finding RemovalGuardOverridden
 /// none of these, or nothing to remove                    blocked: null          -
 /// </code>
+/// Onboarding's removals pass every guard: a retired link's (remove-link) and a retiring zone's records (remove-consumer,
+/// a dropped provider zone). The operator named them, and they do not depend on the broker list; they neither count
+/// against the share nor are withheld when another guard withholds the link's other removals.
 /// What counts, against what the link owns before the plan:
 /// <code>
 /// in the plan                                            removed                owned
@@ -43,6 +46,29 @@ namespace BrokerLink.Functions.Planning;
 internal static class Policies
 {
     public static (PlanChanges Changes, Blocked? Blocked, IReadOnlyList<Finding> Findings) Apply(
+        PlanChanges changes, Observed observed, LinkConfig config, string clusterState, int brokers, bool allowRemovals)
+    {
+        // The operator asked for these removals by name (remove-link, remove-consumer, a dropped provider zone), and
+        // they do not depend on the broker list: no guard applies to a retired link or to a retiring zone's records.
+        if (config.Retired)
+        {
+            return (changes, null, []);
+        }
+        var retiring = config.Retiring.Select(z => z.HostedZoneId).ToHashSet(StringComparer.Ordinal);
+        var retiringDeletes = changes.DeleteRecords.Where(b => retiring.Contains(b.HostedZoneId)).ToList();
+        if (retiringDeletes.Count == 0)
+        {
+            return Guard(changes, observed, config, clusterState, brokers, allowRemovals);
+        }
+        var (guarded, blocked, findings) = Guard(
+            changes with { DeleteRecords = [.. changes.DeleteRecords.Where(b => !retiring.Contains(b.HostedZoneId))] },
+            observed, config, clusterState, brokers, allowRemovals);
+        // OrderBy is stable: batches keep their order within a zone.
+        var deletes = guarded.DeleteRecords.Concat(retiringDeletes).OrderBy(b => b.HostedZoneId, StringComparer.Ordinal).ToList();
+        return (guarded with { DeleteRecords = deletes }, blocked, findings);
+    }
+
+    private static (PlanChanges Changes, Blocked? Blocked, IReadOnlyList<Finding> Findings) Guard(
         PlanChanges changes, Observed observed, LinkConfig config, string clusterState, int brokers, bool allowRemovals)
     {
         if (!changes.AnyRemovals)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace BrokerLink.Functions.Triaging;
@@ -22,7 +23,8 @@ internal sealed record EventWire(
     IReadOnlyList<string?>? LinkIds = null,
     bool? All = null,
     bool? DryRun = null,
-    bool? AllowRemovals = null);
+    bool? AllowRemovals = null,
+    JsonElement? LinkConfig = null);
 
 /// <summary>The CloudTrail fields of <c>detail</c>, plus the EC2 state-change ones.</summary>
 internal sealed record EventDetailWire(
@@ -50,4 +52,5 @@ internal sealed record TriageOutput(
     IReadOnlyList<TriagedLink> Links,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ignored);
 
-internal sealed record TriagedLink(string LinkId, string Reason);
+/// <summary><see cref="LinkConfig"/>: a proposed config (JSON text) a dry run plans against instead of the stored one, else null.</summary>
+internal sealed record TriagedLink(string LinkId, string Reason, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LinkConfig = null);

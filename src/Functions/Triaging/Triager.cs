@@ -1,3 +1,4 @@
+using System.Text.Json;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Validation;
 
@@ -58,10 +59,10 @@ internal static class Triager
     private static TriageOutput CloudTrail(EventWire ev, Arn deployment, List<Link> links)
     {
         var detail = Check.Present(ev.Detail, "event.detail");
-        var call = Check.Text(detail.EventName, "event.detail.eventName");
+        var call = Check.ApiName(detail.EventName, "event.detail.eventName");
         var trigger = $"cloudtrail:{call}";
-        var account = Check.Text(ev.Account ?? detail.RecipientAccountId, "event.account");
-        var region = Check.Text(ev.Region ?? detail.AwsRegion, "event.region");
+        var account = Check.AccountId(ev.Account ?? detail.RecipientAccountId, ev.Account is null ? "event.detail.recipientAccountId" : "event.account");
+        var region = Check.AwsRegion(ev.Region ?? detail.AwsRegion, ev.Region is null ? "event.detail.awsRegion" : "event.region");
 
         if (account != deployment.Account)
         {
@@ -73,15 +74,19 @@ internal static class Triager
         }
         if (!string.IsNullOrEmpty(detail.ErrorCode))
         {
-            return Ignore(trigger, $"{call} failed with {detail.ErrorCode}: nothing changed");
+            return Ignore(trigger, $"{call} failed with {Check.Brief(detail.ErrorCode)}: nothing changed");
         }
         // The request's ARN is URL-encoded by CloudTrail; the response's is plain and also covers CreateClusterV2.
         var request = NonEmpty(detail.RequestParameters?.ClusterArn);
-        var cluster = NonEmpty(detail.ResponseElements?.ClusterArn) ?? (request is null ? null : Uri.UnescapeDataString(request));
-        if (cluster is null)
+        var response = NonEmpty(detail.ResponseElements?.ClusterArn);
+        if (response is null && request is null)
         {
             return Ignore(trigger, $"{call} names no cluster");
         }
+        // A successful call names a real cluster: an ARN that does not parse is a malformed event, not someone else's cluster.
+        var cluster = response is not null
+            ? Check.ClusterArn(response, "event.detail.responseElements.clusterArn").Value
+            : Check.ClusterArn(Uri.UnescapeDataString(request!), "event.detail.requestParameters.clusterArn").Value;
         var matched = links.Where(l => l.ClusterArn == cluster).ToList();
         return matched.Count == 0
             ? Ignore(trigger, $"no link for cluster {cluster}")
@@ -90,8 +95,9 @@ internal static class Triager
 
     private static TriageOutput Ec2(EventWire ev)
     {
-        var instance = ev.Detail?.InstanceId ?? "(no instance id)";
-        return Ignore("ec2:" + (ev.Detail?.State ?? "unknown"), $"instance {instance} is {ev.Detail?.State ?? "in an unknown state"}: no link kind follows EC2 instances yet");
+        var instance = Check.Brief(ev.Detail?.InstanceId ?? "(no instance id)");
+        var state = ev.Detail?.State is { } s ? Check.Brief(s) : null;
+        return Ignore("ec2:" + (state ?? "unknown"), $"instance {instance} is {state ?? "in an unknown state"}: no link kind follows EC2 instances yet");
     }
 
     private static TriageOutput ManualReconcile(EventWire ev, List<Link> links)
@@ -107,6 +113,10 @@ internal static class Triager
         {
             throw Check.Invalid("event", "a manual reconcile names exactly one of \"linkId\", \"linkIds\" or \"all\": true");
         }
+        if (ev.LinkConfig is { ValueKind: not JsonValueKind.Null })
+        {
+            return ProposedConfigDryRun(ev, options);
+        }
         if (ev.All is { } all)
         {
             return all
@@ -115,8 +125,8 @@ internal static class Triager
         }
 
         List<(string Id, string Path)> requested = ev.LinkId is not null
-            ? [(Check.Text(ev.LinkId, "event.linkId"), "event.linkId")]
-            : [.. Check.Items(ev.LinkIds, "event.linkIds").Select(x => (Check.Text(x.Item, x.Path), x.Path))];
+            ? [(Check.LinkId(ev.LinkId, "event.linkId"), "event.linkId")]
+            : [.. Check.Items(ev.LinkIds, "event.linkIds").Select(x => (Check.LinkId(x.Item, x.Path), x.Path))];
         if (requested.Count == 0)
         {
             throw Check.Invalid("event.linkIds", "empty");
@@ -129,6 +139,31 @@ internal static class Triager
             chosen.Add(link);
         }
         return Select(Manual, options, chosen.Distinct(), "manual reconcile");
+    }
+
+    /// <summary>
+    /// Onboarding's dry runs: plan one link against the config it would write (the link need not be stored yet).
+    /// Only a dry run may carry a config: whatever writes always plans against the stored one.
+    /// </summary>
+    private static TriageOutput ProposedConfigDryRun(EventWire ev, Options options)
+    {
+        if (!options.DryRun)
+        {
+            throw Check.Invalid("event.linkConfig", "only a dry run (\"dryRun\": true) may plan against a proposed config");
+        }
+        if (ev.LinkId is null)
+        {
+            throw Check.Invalid("event.linkConfig", "a proposed config is planned for one link, named by \"linkId\"");
+        }
+        var id = Check.LinkId(ev.LinkId, "event.linkId");
+        var element = ev.LinkConfig!.Value;
+        var config = LinkConfigReader.Read(element, "event.linkConfig");
+        if (config.LinkId != id)
+        {
+            throw Check.Invalid("event.linkConfig.linkId", $"'{config.LinkId}' is not the link named by event.linkId ('{id}')");
+        }
+        var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
+        return new TriageOutput(Manual, options.DryRun, options.AllowRemovals, [new TriagedLink(id, "manual dry run of a proposed config", text)], null);
     }
 
     private sealed record Options(bool DryRun, bool AllowRemovals)

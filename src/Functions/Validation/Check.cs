@@ -6,7 +6,14 @@ namespace BrokerLink.Functions.Validation;
 /// <summary>Field checks that fail with an <see cref="InvalidInputException"/> naming the path and the problem.</summary>
 internal static partial class Check
 {
-    public static InvalidInputException Invalid(string path, string problem) => new($"{path}: {problem}");
+    /// <summary>Messages quote the input; capped so that a huge field cannot push the error past Step Functions' 256 KiB state limit.</summary>
+    public static InvalidInputException Invalid(string path, string problem) => new($"{path}: {Brief(problem, MaxProblem)}");
+
+    private const int MaxProblem = 2000;
+
+    /// <summary>Text from the input as a message quotes it: at most <paramref name="max"/> characters, the rest counted.</summary>
+    public static string Brief(string text, int max = 200) =>
+        text.Length <= max ? text : $"{text[..max]}... ({text.Length - max} more characters)";
 
     public static T Present<T>(T? value, string path) where T : class => value ?? throw Invalid(path, "missing");
 
@@ -38,7 +45,7 @@ internal static partial class Check
     public static string Matching(string? value, Regex pattern, string path, string what)
     {
         var text = Text(value, path);
-        return pattern.IsMatch(text) ? text : throw Invalid(path, $"'{text}' is not {what}");
+        return pattern.IsMatch(text) ? text : throw Invalid(path, $"'{Brief(text)}' is not {what}");
     }
 
     public static string LinkId(string? value, string path) =>
@@ -51,6 +58,44 @@ internal static partial class Check
         Matching(value, RoleArnPattern(), path, "an IAM role ARN (arn:<partition>:iam::<account>:role/<path/name>)");
 
     public static string Ipv4(string? value, string path) => Matching(value, Ipv4Pattern(), path, "an IPv4 address");
+
+    /// <summary>An AWS API action name as CloudTrail logs it (e.g. UpdateBrokerCount).</summary>
+    public static string ApiName(string? value, string path) => Matching(value, ApiNamePattern(), path, "an API action name (1-128 letters and digits)");
+
+    public static string AccountId(string? value, string path) => Matching(value, AccountPattern(), path, "an AWS account id (12 digits)");
+
+    public static string AwsRegion(string? value, string path) => Matching(value, RegionPattern(), path, "an AWS region (e.g. us-east-1)");
+
+    public static string VpcId(string? value, string path) => Matching(value, VpcIdPattern(), path, "a VPC id (vpc- and 8 or 17 hex digits)");
+
+    public static string VpcEndpointId(string? value, string path) =>
+        Matching(value, VpcEndpointIdPattern(), path, "a VPC endpoint id (vpce- and 8 or 17 hex digits)");
+
+    public static string EndpointServiceId(string? value, string path) =>
+        Matching(value, EndpointServiceIdPattern(), path, "a VPC endpoint service id (vpce-svc- and 8 or 17 hex digits)");
+
+    /// <summary>An IAM principal ARN an endpoint service may allow (an account's root, a role or a user), never <c>*</c>.</summary>
+    public static string Principal(string? value, string path) => Text(value, path) switch
+    {
+        "*" => throw Invalid(path, "'*' would allow every AWS account: name the consumer's account or role"),
+        var text => Matching(text, PrincipalPattern(), path, "an IAM principal ARN (arn:<partition>:iam::<account>:root, :role/<name> or :user/<name>)"),
+    };
+
+    public static string ConsumerName(string? value, string path) =>
+        Matching(value, LinkIdPattern(), path, "a consumer name (1-40 of a-z, 0-9 and '-', not starting or ending with '-')");
+
+    /// <summary>An interface endpoint's regional or zonal DNS name, with the endpoint, service and region it names.</summary>
+    public static EndpointName EndpointDnsName(string? value, string path)
+    {
+        var name = DnsName(value, path);
+        var match = EndpointDnsNamePattern().Match(name);
+        return match.Success
+            ? new EndpointName(name, match.Groups["endpoint"].Value, match.Groups["service"].Value, match.Groups["region"].Value)
+            : throw Invalid(path, $"'{name}' is not an interface endpoint's DNS name (vpce-<id>-<suffix>.vpce-svc-<id>.<region>.vpce.amazonaws.com)");
+    }
+
+    /// <summary>The account of a role or principal ARN already validated by its pattern.</summary>
+    public static string AccountOf(string iamArn) => iamArn.Split(':')[4];
 
     /// <summary>A DNS name, lower-cased, without its trailing dot.</summary>
     public static string DnsName(string? value, string path)
@@ -99,12 +144,38 @@ internal static partial class Check
     [GeneratedRegex($"^arn:{Partition}:states:{Region}:{Account}:stateMachine:[^:\\s]{{1,80}}(?::[^:\\s]+)?$")]
     private static partial Regex StateMachineArnPattern();
 
+    [GeneratedRegex($"^(?<endpoint>vpce-[0-9a-f]+)-[a-z0-9-]+\\.(?<service>vpce-svc-[0-9a-f]+)\\.(?<region>{Region})\\.vpce\\.amazonaws\\.com(?:\\.cn)?$")]
+    private static partial Regex EndpointDnsNamePattern();
+
+    [GeneratedRegex($"^{Account}$")]
+    private static partial Regex AccountPattern();
+
+    [GeneratedRegex($"^{Region}$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")]
+    private static partial Regex VpcIdPattern();
+
+    [GeneratedRegex("^vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})$")]
+    private static partial Regex VpcEndpointIdPattern();
+
+    [GeneratedRegex("^vpce-svc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")]
+    private static partial Regex EndpointServiceIdPattern();
+
+    [GeneratedRegex($"^arn:{Partition}:iam::{Account}:(?:root|role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{{1,64}}|user/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{{1,64}})$")]
+    private static partial Regex PrincipalPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9]{1,128}$")]
+    private static partial Regex ApiNamePattern();
+
     [GeneratedRegex("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$")]
     private static partial Regex Ipv4Pattern();
 
     [GeneratedRegex("^(?:[a-z0-9-]{1,63}\\.)*[a-z0-9-]{1,63}$")]
     private static partial Regex DnsNamePattern();
 }
+
+internal sealed record EndpointName(string DnsName, string EndpointId, string ServiceId, string Region);
 
 /// <summary>The parts of an ARN this project compares (already validated by a pattern).</summary>
 internal sealed record Arn(string Value, string Partition, string Service, string Region, string Account)

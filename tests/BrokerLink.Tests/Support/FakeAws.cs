@@ -77,7 +77,8 @@ internal sealed class FakeAws
         nodePages[^1] = nodePages[^1] with { NextToken = null };
 
         var arns = Listeners.Select(l => (l.Arn, l.Tags)).Concat(TargetGroups.Select(t => (t.Arn, t.Tags))).ToList();
-        var zoneIds = (config.Consumers ?? []).Select(c => c!.HostedZoneId!).Concat(config.ProviderZone?.HostedZoneId is { } p ? [p] : []);
+        var zoneIds = (config.Consumers ?? []).Select(c => c!.HostedZoneId!).Concat(config.ProviderZone?.HostedZoneId is { } p ? [p] : [])
+            .Concat((config.RetiringZones ?? []).Select(r => r!.HostedZoneId!));
 
         return new PlanInput(
             Pass: pass,

@@ -1,0 +1,429 @@
+using BrokerLink.Functions.Planning;
+using BrokerLink.Functions.Validation;
+
+namespace BrokerLink.Functions.Onboarding;
+
+/// <summary>
+/// Decides an onboarding: validates the operation against the table's links and returns every step as a value
+/// (<see cref="OnboardDecision"/>) for the Onboard state machine to apply. Pure: nothing here writes, so a bad input
+/// fails before anything is written. Every step is safe to run again, so a failed onboarding is finished by running
+/// it again:
+/// <code>
+/// operation        before reconcile                              reconcile (waits)          after
+/// register-link    allow the consumers' principals, store         the new link               -
+/// update-link      store (a dropped provider zone: retiring)      the new config             forget the retiring zone
+/// add-consumer     allow, accept the connection, create zone,     so its records appear      -
+///                    associate a VPC of another account, store
+/// remove-consumer  store (the consumer's zone: retiring)          its records are deleted    revoke, forget the zone
+/// remove-link      store retired: true                            everything it owns goes    revoke, delete the item
+/// </code>
+/// A removal is written before Reconcile runs (a retiring zone, <c>retired</c>), so every later run, scheduled or not,
+/// finishes it even if this execution stops half way; the marks are dropped only after a converged reconcile.
+/// Principals are revoked only when no other consumer on the same endpoint service still uses them.
+/// </summary>
+internal static class Onboarder
+{
+    private const string Operations = "register-link, update-link, remove-link, add-consumer, remove-consumer";
+
+    public static OnboardDecision Decide(OnboardInput input)
+    {
+        var deployment = Check.StateMachineArn(input.StateMachineArn, "stateMachineArn");
+        if (Check.Flag(input.LinksTruncated, "linksTruncated"))
+        {
+            throw Check.Invalid("linksTruncated", "true: the links Query returned more than one page, and onboarding must see every link");
+        }
+        var links = StoredLinks.Load(input.Links);
+        var request = Check.Present(input.Request, "request");
+        var operation = Check.Text(request.Operation, "operation");
+        var run = new Run(deployment, links, request.DryRun ?? false, request.AllowRemovals ?? false, input.Zones);
+        return operation switch
+        {
+            "register-link" => RegisterLink(request, run),
+            "update-link" => UpdateLink(request, run),
+            "remove-link" => RemoveLink(request, run),
+            "add-consumer" => AddConsumer(request, run),
+            "remove-consumer" => RemoveConsumer(request, run),
+            _ => throw Check.Invalid("operation", $"'{operation}' is not an onboarding operation ({Operations})"),
+        };
+    }
+
+    private sealed record Run(Arn Deployment, IReadOnlyDictionary<string, StoredLink> Links, bool DryRun, bool AllowRemovals, IReadOnlyList<HostedZoneWire?>? Zones);
+
+    private static OnboardDecision RegisterLink(OnboardRequest request, Run run)
+    {
+        var wire = LinkConfigReader.ReadWire(request.Link, "link");
+        NotMarked(wire);
+        var config = LinkConfigReader.Validate(wire, "link");
+        InDeployment(config, run.Deployment);
+        var principals = config.Consumers.Select(c => c.Principal).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        if (principals.Count > 0 && config.EndpointServiceId is null)
+        {
+            throw Check.Invalid("link.endpointServiceId", "missing: consumers with a principal are allowed on the link's endpoint service");
+        }
+        var stored = run.Links.GetValueOrDefault(config.LinkId);
+        var notes = new List<string>();
+        TableWrite? store = null;
+        if (stored is null)
+        {
+            store = StoredLinks.Put(config, StoredLinks.Expected.Nothing);
+        }
+        else if (StoredLinks.Text(stored.Config) == StoredLinks.Text(config))
+        {
+            notes.Add($"link '{config.LinkId}' is already stored with this config: it is only reconciled");
+        }
+        else
+        {
+            throw Check.Invalid("link.linkId", $"link '{config.LinkId}' is already registered with another config: change it with update-link");
+        }
+        var allow = principals.Count > 0 ? new PrincipalChange(config.EndpointServiceId!, principals) : null;
+        return Decision("register-link", config, run, $"register link '{config.LinkId}' for cluster {config.ClusterArn.Value} on {config.LoadBalancerArn.Value}",
+            allow: allow, store: store, notes: notes);
+    }
+
+    private static OnboardDecision UpdateLink(OnboardRequest request, Run run)
+    {
+        var wire = LinkConfigReader.ReadWire(request.Link, "link");
+        NotMarked(wire);
+        if (wire.Consumers is not null)
+        {
+            throw Check.Invalid("link.consumers", "consumers change with add-consumer and remove-consumer: leave them out of update-link");
+        }
+        var proposed = LinkConfigReader.Validate(wire, "link");
+        InDeployment(proposed, run.Deployment);
+        var stored = Stored(run, proposed.LinkId, "link.linkId");
+        var current = Current(stored, "link.linkId");
+        if (proposed.LoadBalancerArn.Value != current.LoadBalancerArn.Value)
+        {
+            throw Check.Invalid("link.loadBalancerArn",
+                $"the link is on {current.LoadBalancerArn.Value}: a link cannot move to another load balancer; remove it and register it again");
+        }
+        var allowed = Principals(current);
+        if (allowed.Count > 0 && proposed.EndpointServiceId != current.EndpointServiceId)
+        {
+            throw Check.Invalid("link.endpointServiceId",
+                $"consumers are allowed on {current.EndpointServiceId} ({string.Join(", ", allowed)}): remove them before changing the link's endpoint service");
+        }
+
+        var retiring = current.Retiring.ToList();
+        if (current.ProviderZoneId is { } oldZone && oldZone != proposed.ProviderZoneId && retiring.All(r => r.HostedZoneId != oldZone))
+        {
+            retiring.Add(new RetiringZone(oldZone, null, null, null));
+        }
+        var updated = proposed with
+        {
+            Consumers = current.Consumers,
+            RetiringZones = [.. retiring.Where(r => r.HostedZoneId != proposed.ProviderZoneId)],
+        };
+        var notes = new List<string>();
+        var unchanged = StoredLinks.Text(updated) == StoredLinks.Text(current);
+        if (unchanged)
+        {
+            notes.Add($"link '{updated.LinkId}' already has this config: it is only reconciled");
+        }
+        var store = unchanged ? null : StoredLinks.Put(updated, StoredLinks.Expected.Of(stored));
+        var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
+        // A dropped provider zone retires until a converged reconcile has deleted the link's records there.
+        var providerRetiring = updated.Retiring.Where(r => r.Consumer is null).ToList();
+        var finish = providerRetiring.Count == 0 ? null
+            : StoredLinks.Put(updated with { RetiringZones = [.. updated.Retiring.Where(r => r.Consumer is not null)] }, afterStore);
+        return Decision("update-link", updated, run, $"update link '{updated.LinkId}'", store: store, finish: finish, notes: notes);
+    }
+
+    private static OnboardDecision RemoveLink(OnboardRequest request, Run run)
+    {
+        var id = Check.LinkId(request.LinkId, "linkId");
+        var stored = Stored(run, id, "linkId");
+        var current = stored.Config;
+        var retired = current with { Retired = true };
+        var store = current.Retired ? null : StoredLinks.Put(retired, StoredLinks.Expected.Of(stored));
+        var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
+        var notes = current.Retired ? new List<string> { $"link '{id}' is already being removed: its removal is finished" } : [];
+        return Decision("remove-link", retired, run,
+            $"remove link '{id}': delete its listeners, target groups and records (not the load balancer, not the zones), then the link",
+            store: store, revoke: Revocation(current, Principals(current), run), finish: StoredLinks.Delete(id, afterStore), notes: notes);
+    }
+
+    private static OnboardDecision AddConsumer(OnboardRequest request, Run run)
+    {
+        var id = Check.LinkId(request.LinkId, "linkId");
+        var stored = Stored(run, id, "linkId");
+        var current = Current(stored, "linkId");
+        var c = Check.Present(request.Consumer, "consumer");
+
+        var name = Check.ConsumerName(c.Name, "consumer.name");
+        var principal = c.Principal is null ? null : Principal(c.Principal, run.Deployment);
+        if (c is { EndpointDnsName: null, HostedZoneId: null, CreateZone: null, AcceptConnection: not true })
+        {
+            return AllowOnly(id, current, name, principal, run);
+        }
+        var endpoint = Check.EndpointDnsName(c.EndpointDnsName, "consumer.endpointDnsName");
+        if (endpoint.Region != run.Deployment.Region)
+        {
+            throw Check.Invalid("consumer.endpointDnsName", $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
+        }
+        if (current.EndpointServiceId is { } service && endpoint.ServiceId != service)
+        {
+            throw Check.Invalid("consumer.endpointDnsName", $"'{endpoint.DnsName}' is an endpoint of {endpoint.ServiceId}, not of the link's endpoint service {service}");
+        }
+        var endpointZone = Check.HostedZoneId(c.EndpointHostedZoneId, "consumer.endpointHostedZoneId");
+        if (c.VpcEndpointId is not null && Check.VpcEndpointId(c.VpcEndpointId, "consumer.vpcEndpointId") != endpoint.EndpointId)
+        {
+            throw Check.Invalid("consumer.vpcEndpointId", $"'{c.VpcEndpointId}' is not the endpoint consumer.endpointDnsName names ({endpoint.EndpointId})");
+        }
+        var role = c.RoleArn is null ? null : Check.RoleArn(c.RoleArn, "consumer.roleArn");
+        var accept = c.AcceptConnection ?? false;
+        if ((principal is not null || accept) && current.EndpointServiceId is null)
+        {
+            throw Check.Invalid("linkId", $"link '{id}' has no endpointServiceId: set it with update-link before allowing consumers on its endpoint service");
+        }
+
+        var (zoneId, creation, association) = ConsumerZone(c, id, name, role, run);
+        var existing = current.Consumers.FirstOrDefault(x => x.Name == name);
+        var consumer = new Consumer(name, zoneId ?? existing?.HostedZoneId ?? "", endpoint.DnsName, endpointZone, role, principal);
+        var rerun = existing is not null;
+        if (existing is not null && existing != consumer)
+        {
+            throw Check.Invalid("consumer.name", $"'{name}' is already a consumer of link '{id}' (zone {existing.HostedZoneId}, endpoint {existing.EndpointDnsName}): remove it first to change it");
+        }
+        if (zoneId is not null && current.Consumers.FirstOrDefault(x => x.HostedZoneId == zoneId && x.Name != name) is { } other)
+        {
+            throw Check.Invalid(creation is null ? "consumer.hostedZoneId" : "consumer.createZone", $"zone {zoneId} is already the zone of consumer '{other.Name}' of link '{id}'");
+        }
+        if (zoneId is not null && zoneId == current.ProviderZoneId)
+        {
+            throw Check.Invalid("consumer.hostedZoneId", $"zone {zoneId} is the provider zone of link '{id}'");
+        }
+
+        var allow = principal is null ? null : new PrincipalChange(current.EndpointServiceId!, [principal]);
+        var acceptance = accept ? new ConnectionAcceptance(current.EndpointServiceId!, endpoint.EndpointId) : null;
+        var summary = $"add consumer '{name}' to link '{id}'";
+        if (zoneId is null)
+        {
+            // The zone does not exist yet: the state machine creates it and asks again with it.
+            var notes = new List<string> { $"the zone {creation!.Name} is created first; the consumer is stored and reconciled once it exists" };
+            if (run.DryRun)
+            {
+                notes.Add("a dry run creates no zone, so there is no reconcile plan: every broker gets an A and a TXT record in the new zone");
+            }
+            return Decision("add-consumer", current, run, summary, allow: allow, accept: acceptance, createZone: creation, reconcile: false, notes: notes);
+        }
+        var added = current with
+        {
+            Consumers = rerun ? current.Consumers : [.. current.Consumers, consumer],
+            RetiringZones = [.. current.Retiring.Where(r => r.HostedZoneId != zoneId)],
+        };
+        var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored));
+        var rerunNotes = rerun ? new List<string> { $"consumer '{name}' is already stored with these settings: the steps are run again" } : [];
+        return Decision("add-consumer", added, run, summary, allow: allow, accept: acceptance, createZone: creation, associate: association,
+            store: store, recordsZone: new ZoneRef(zoneId, role), notes: rerunNotes);
+    }
+
+    /// <summary>
+    /// A consumer cannot create its interface endpoint before its principal is allowed: add-consumer with only a name
+    /// and a principal allows it and stores nothing; once the endpoint exists, add-consumer runs again with it.
+    /// </summary>
+    private static OnboardDecision AllowOnly(string id, LinkConfig current, string name, string? principal, Run run)
+    {
+        if (principal is null)
+        {
+            throw Check.Invalid("consumer.endpointDnsName", "missing: give the consumer's endpoint and zone, or only its principal to allow it first");
+        }
+        if (current.EndpointServiceId is not { } service)
+        {
+            throw Check.Invalid("linkId", $"link '{id}' has no endpointServiceId: set it with update-link before allowing consumers on its endpoint service");
+        }
+        return Decision("add-consumer", current, run, $"allow consumer '{name}' ({principal}) on {service} of link '{id}'",
+            allow: new PrincipalChange(service, [principal]), reconcile: false,
+            notes: [$"only the principal is allowed: once the consumer has created its interface endpoint to {service}, run add-consumer again with its endpoint and zone"]);
+    }
+
+    private static OnboardDecision RemoveConsumer(OnboardRequest request, Run run)
+    {
+        var id = Check.LinkId(request.LinkId, "linkId");
+        var stored = Stored(run, id, "linkId");
+        var current = Current(stored, "linkId");
+        var name = Check.Text(request.ConsumerName, "consumerName");
+        var existing = current.Consumers.FirstOrDefault(x => x.Name == name);
+        var retiringEntry = current.Retiring.FirstOrDefault(r => r.Consumer == name);
+
+        LinkConfig removed;
+        TableWrite? store;
+        var notes = new List<string>();
+        if (existing is not null)
+        {
+            removed = current with
+            {
+                Consumers = [.. current.Consumers.Where(x => x != existing)],
+                RetiringZones = [.. current.Retiring, new RetiringZone(existing.HostedZoneId, existing.RoleArn, name, existing.Principal)],
+            };
+            store = StoredLinks.Put(removed, StoredLinks.Expected.Of(stored));
+        }
+        else if (retiringEntry is not null)
+        {
+            removed = current;
+            store = null;
+            notes.Add($"consumer '{name}' is already being removed: its removal is finished");
+        }
+        else
+        {
+            var names = current.Consumers.Count == 0 ? "none" : string.Join(", ", current.Consumers.Select(x => x.Name).Order(StringComparer.Ordinal));
+            throw Check.Invalid("consumerName", $"link '{id}' has no consumer '{name}' (consumers: {names})");
+        }
+        var entry = removed.Retiring.First(r => r.Consumer == name);
+        var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
+        var finish = StoredLinks.Put(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] }, afterStore);
+        // Other consumers of this link and every consumer of other links on the same endpoint service keep theirs.
+        var stillUsed = Principals(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] });
+        var revoke = entry.Principal is { } p && !stillUsed.Contains(p) ? Revocation(removed, [p], run) : null;
+        return Decision("remove-consumer", removed, run, $"remove consumer '{name}' from link '{id}': delete the link's records in zone {entry.HostedZoneId}",
+            store: store, revoke: revoke, finish: finish, notes: notes);
+    }
+
+    // ------------------------------------------------------------------ the consumer's zone
+
+    private static (string? ZoneId, ZoneCreation? Creation, VpcAssociation? Association) ConsumerZone(
+        ConsumerRequest c, string linkId, string name, string? role, Run run)
+    {
+        if (c.HostedZoneId is not null && c.CreateZone is not null)
+        {
+            throw Check.Invalid("consumer.createZone", "give consumer.hostedZoneId (an existing zone) or consumer.createZone (a zone to create), not both");
+        }
+        if (c.CreateZone is null)
+        {
+            return c.HostedZoneId is null
+                ? throw Check.Invalid("consumer.hostedZoneId", "missing: give the consumer's private zone, or consumer.createZone to create it")
+                : (Check.HostedZoneId(c.HostedZoneId, "consumer.hostedZoneId"), null, null);
+        }
+        var create = c.CreateZone;
+        if (role is null)
+        {
+            throw Check.Invalid("consumer.roleArn", "missing: a zone is created in the consumer's account, through the role it deployed with consumer-account.yaml");
+        }
+        var zoneName = create.Name is null ? $"kafka.{run.Deployment.Region}.amazonaws.com" : Check.DnsName(create.Name, "consumer.createZone.name");
+        var vpc = new VpcRef(Check.VpcId(create.VpcId, "consumer.createZone.vpcId"),
+            create.VpcRegion is null ? run.Deployment.Region : Check.AwsRegion(create.VpcRegion, "consumer.createZone.vpcRegion"));
+        var reference = $"brokerlink-{linkId}-{name}";
+        var zoneId = run.Zones is null ? null : PickZone(run.Zones, reference, zoneName);
+        var creation = new ZoneCreation(zoneName, reference, vpc, $"BrokerLink link {linkId}, consumer {name}", role, zoneId);
+
+        VpcAssociation? association = null;
+        if (create.AssociateVpc is { } other)
+        {
+            var otherRole = Check.RoleArn(other.RoleArn, "consumer.createZone.associateVpc.roleArn");
+            if (Check.AccountOf(otherRole) == Check.AccountOf(role))
+            {
+                throw Check.Invalid("consumer.createZone.associateVpc.roleArn",
+                    $"account {Check.AccountOf(otherRole)} owns the zone too: the association flow is for a VPC of another account (create the zone with that VPC instead)");
+            }
+            var otherVpc = new VpcRef(Check.VpcId(other.VpcId, "consumer.createZone.associateVpc.vpcId"),
+                other.VpcRegion is null ? run.Deployment.Region : Check.AwsRegion(other.VpcRegion, "consumer.createZone.associateVpc.vpcRegion"));
+            association = zoneId is null ? null : new VpcAssociation(zoneId, otherVpc, role, otherRole);
+        }
+        return (zoneId, creation, association);
+    }
+
+    /// <summary>The zone this onboarding created: the one with its caller reference (CreateHostedZone's, or found after a re-run).</summary>
+    private static string PickZone(IReadOnlyList<HostedZoneWire?> zones, string reference, string name)
+    {
+        foreach (var (zone, path) in Check.Items(zones, "zones"))
+        {
+            if (zone.CallerReference != reference)
+            {
+                continue;
+            }
+            var id = Check.HostedZoneId(Check.Text(zone.Id, $"{path}.Id").Replace("/hostedzone/", ""), $"{path}.Id");
+            if (zone.Config?.PrivateZone != true)
+            {
+                throw Check.Invalid($"{path}.Config.PrivateZone", $"zone {id} with caller reference {reference} is not a private zone");
+            }
+            if (Names.Normalise(zone.Name ?? "") != name)
+            {
+                throw Check.Invalid($"{path}.Name", $"zone {id} with caller reference {reference} is {zone.Name}, not {name}");
+            }
+            return id;
+        }
+        throw Check.Invalid("zones", $"no zone with caller reference {reference} among the zones named {name}");
+    }
+
+    // ------------------------------------------------------------------ shared
+
+    private static OnboardDecision Decision(
+        string operation, LinkConfig after, Run run, string summary,
+        PrincipalChange? allow = null, ConnectionAcceptance? accept = null, ZoneCreation? createZone = null, VpcAssociation? associate = null,
+        TableWrite? store = null, bool reconcile = true, PrincipalChange? revoke = null, TableWrite? finish = null, ZoneRef? recordsZone = null,
+        IReadOnlyList<string>? notes = null)
+    {
+        // A dry run plans against the config this onboarding would store; a real run against the stored one, just written.
+        var request = reconcile
+            ? new ReconcileRequest("reconcile", after.LinkId, run.DryRun, run.AllowRemovals, run.DryRun ? StoredLinks.Text(after) : null)
+            : null;
+        return new OnboardDecision(operation, after.LinkId, run.DryRun, summary, allow, accept, createZone, associate, store, request, revoke, finish,
+            recordsZone, notes ?? []);
+    }
+
+    private static StoredLink Stored(Run run, string id, string path) => run.Links.GetValueOrDefault(id) ?? throw new UnknownLinkException(
+        $"{path}: no link '{id}' in the table (links: {(run.Links.Count == 0 ? "none" : string.Join(", ", run.Links.Keys.Order(StringComparer.Ordinal)))})");
+
+    /// <summary>The stored config of a link that is not being removed.</summary>
+    private static LinkConfig Current(StoredLink stored, string path)
+    {
+        var config = stored.Config;
+        return config.Retired
+            ? throw Check.Invalid(path, $"link '{stored.Id}' is being removed: finish with remove-link, then register it again")
+            : config;
+    }
+
+    private static void NotMarked(LinkConfigWire wire)
+    {
+        if (wire.RetiringZones is not null)
+        {
+            throw Check.Invalid("link.retiringZones", "set by onboarding only (remove-consumer, update-link)");
+        }
+        if (wire.Retired is not null)
+        {
+            throw Check.Invalid("link.retired", "set by onboarding only (remove-link)");
+        }
+    }
+
+    private static void InDeployment(LinkConfig config, Arn deployment)
+    {
+        foreach (var (arn, field) in new[] { (config.ClusterArn, "link.clusterArn"), (config.LoadBalancerArn, "link.loadBalancerArn") })
+        {
+            if (arn.Region != deployment.Region)
+            {
+                throw Check.Invalid(field, $"region {arn.Region} is not this deployment's region {deployment.Region}");
+            }
+            if (arn.Account != deployment.Account)
+            {
+                throw Check.Invalid(field, $"account {arn.Account} is not this deployment's account {deployment.Account}");
+            }
+        }
+    }
+
+    /// <summary>An account id becomes its root principal; an ARN must name an account root, a role or a user.</summary>
+    private static string Principal(string value, Arn deployment) => value.Length == 12 && value.All(char.IsAsciiDigit)
+        ? $"arn:{deployment.Partition}:iam::{value}:root"
+        : value.All(char.IsAsciiDigit)
+            ? throw Check.Invalid("consumer.principal", $"'{value}' is not an AWS account id (12 digits)")
+            : Check.Principal(value, "consumer.principal");
+
+    /// <summary>The principals a link's consumers (and its retiring ones) were allowed with.</summary>
+    private static HashSet<string> Principals(LinkConfig config) =>
+        [.. config.Consumers.Select(c => c.Principal).Concat(config.Retiring.Select(r => r.Principal)).OfType<string>()];
+
+    /// <summary>RemoveAllowedPrincipals for those no other link on the same endpoint service still uses; null when none is left.</summary>
+    private static PrincipalChange? Revocation(LinkConfig config, IEnumerable<string> principals, Run run)
+    {
+        if (config.EndpointServiceId is not { } service)
+        {
+            return null;
+        }
+        var elsewhere = run.Links.Values
+            .Where(l => l.Id != config.LinkId && l.Wire.EndpointServiceId == service)
+            .SelectMany(l => (l.Wire.Consumers ?? []).Select(c => c?.Principal).Concat((l.Wire.RetiringZones ?? []).Select(r => r?.Principal)))
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        var revoked = principals.Where(p => !elsewhere.Contains(p)).Distinct().Order(StringComparer.Ordinal).ToList();
+        return revoked.Count == 0 ? null : new PrincipalChange(service, revoked);
+    }
+}

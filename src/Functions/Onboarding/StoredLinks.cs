@@ -1,0 +1,104 @@
+using System.Globalization;
+using BrokerLink.Functions.Planning;
+using BrokerLink.Functions.Validation;
+using static BrokerLink.Functions.Json.Json;
+
+namespace BrokerLink.Functions.Onboarding;
+
+/// <summary>A link item as the table holds it: its config as written, and the version conditional writes compare.</summary>
+internal sealed record StoredLink(string Id, LinkConfigWire Wire, string ConfigText, long? Version, string Path)
+{
+    /// <summary>The stored config, validated; a stored config that no longer validates names its item.</summary>
+    public LinkConfig Config => LinkConfigReader.Validate(Wire, $"{Path}.config.S");
+}
+
+/// <summary>Reading the table's items, and writing one back: conditional on what was read, so two onboardings cannot overwrite each other.</summary>
+internal static class StoredLinks
+{
+    public const string Partition = "LINK";
+
+    public static IReadOnlyDictionary<string, StoredLink> Load(IReadOnlyList<StoredLinkWire?>? items)
+    {
+        var links = new Dictionary<string, StoredLink>(StringComparer.Ordinal);
+        foreach (var (item, path) in Check.Items(Check.Present(items, "links"), "links"))
+        {
+            var id = Check.LinkId(item.Sk?.S, $"{path}.sk.S");
+            if (links.ContainsKey(id))
+            {
+                throw Check.Invalid($"{path}.sk.S", $"link '{id}' appears twice");
+            }
+            var text = Check.Text(item.Config?.S, $"{path}.config.S");
+            var wire = Read(text, Context.LinkConfigWire, $"{path}.config.S");
+            long? version = item.Version?.N is { } n
+                ? long.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw Check.Invalid($"{path}.version.N", $"'{n}' is not a version number")
+                : null;
+            links[id] = new StoredLink(id, wire, text, version, path);
+        }
+        return links;
+    }
+
+    /// <summary>The config as the table stores it: canonical JSON text, so equal configs are equal strings.</summary>
+    public static string Text(LinkConfig config) => WriteString(ToWire(config), Context.LinkConfigWire);
+
+    public static LinkConfigWire ToWire(LinkConfig c) => new(
+        c.LinkId,
+        c.Kind,
+        c.ClusterArn.Value,
+        c.LoadBalancerArn.Value,
+        c.ListenerBasePort,
+        c.TargetPort,
+        c.BootstrapPort,
+        c.ProviderZoneId is null ? null : new ProviderZoneWire(c.ProviderZoneId),
+        [.. c.Consumers.Select(x => new ConsumerWire(x.Name, x.HostedZoneId, x.EndpointDnsName, x.EndpointHostedZoneId, x.RoleArn, x.Principal))],
+        c.MaxRemovalShare == LinkConfig.DefaultMaxRemovalShare ? null : new GuardsWire(c.MaxRemovalShare),
+        c.EndpointServiceId,
+        c.Retiring.Count == 0 ? null : [.. c.Retiring.Select(r => new RetiringZoneWire(r.HostedZoneId, r.RoleArn, r.Consumer, r.Principal))],
+        c.Retired ? true : null);
+
+    /// <summary>What a conditional write expects to find: no item, an item at a version, or an item written before versions (by its config).</summary>
+    public sealed record Expected(long? Version, string? LegacyConfig, bool Absent)
+    {
+        public static readonly Expected Nothing = new(null, null, true);
+
+        public static Expected Of(StoredLink? stored) => stored is null ? Nothing : new(stored.Version, stored.Version is null ? stored.ConfigText : null, false);
+
+        public static Expected At(long version) => new(version, null, false);
+
+        public long NextVersion => (Version ?? 0) + 1;
+    }
+
+    public static TableWrite Put(LinkConfig config, Expected expected)
+    {
+        // The written config must read back: this catches a combination no single check saw (a zone used twice...).
+        var text = Text(config);
+        LinkConfigReader.Validate(Read(text, Context.LinkConfigWire, "linkConfig"));
+        var version = expected.NextVersion;
+        var item = new Dictionary<string, AttributeValue>
+        {
+            ["pk"] = new(S: Partition),
+            ["sk"] = new(S: config.LinkId),
+            ["kind"] = new(S: config.Kind),
+            ["clusterArn"] = new(S: config.ClusterArn.Value),
+            ["config"] = new(S: text),
+            ["version"] = new(N: version.ToString(CultureInfo.InvariantCulture)),
+        };
+        return Write("put", version, config.LinkId, item, expected);
+    }
+
+    public static TableWrite Delete(string linkId, Expected expected) => Write("delete", expected.Version ?? 0, linkId, null, expected);
+
+    private static TableWrite Write(string kind, long version, string linkId, Dictionary<string, AttributeValue>? item, Expected expected)
+    {
+        var key = new Dictionary<string, AttributeValue> { ["pk"] = new(S: Partition), ["sk"] = new(S: linkId) };
+        return expected switch
+        {
+            { Absent: true } => new TableWrite(kind, version, key, item, "attribute_not_exists(#sk)", new Dictionary<string, string> { ["#sk"] = "sk" }, null),
+            { Version: { } v } => new TableWrite(kind, version, key, item, "#version = :version",
+                new Dictionary<string, string> { ["#version"] = "version" },
+                new Dictionary<string, AttributeValue> { [":version"] = new(N: v.ToString(CultureInfo.InvariantCulture)) }),
+            _ => new TableWrite(kind, version, key, item, "attribute_not_exists(#version) AND #config = :config",
+                new Dictionary<string, string> { ["#version"] = "version", ["#config"] = "config" },
+                new Dictionary<string, AttributeValue> { [":config"] = new(S: expected.LegacyConfig!) }),
+        };
+    }
+}

@@ -1,8 +1,45 @@
-"""Test-side access to the local cloud: puts localcloud/ on sys.path and re-exports its client."""
+"""Test-side access to the local cloud: puts localcloud/ on sys.path and re-exports its client,
+plus `ScenarioCase`, the helpers every end-to-end scenario test uses."""
 
 import sys
+import time
+import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
+import scenario as sc  # noqa: E402
 from client import READY_KEYS, LocalCloud, LocalCloudError  # noqa: E402,F401
+
+
+class ScenarioCase(unittest.TestCase):
+    """Builds worlds in, and runs executions against, the local cloud the test module started
+    (it assigns `cloud` and `aws` on its test class in setUpModule)."""
+
+    cloud: LocalCloud
+    aws: sc.Aws
+
+    def world(self, link_id: str, **options) -> sc.World:
+        world = sc.build_world(self.aws, link_id, table=self.cloud.table, **options)
+        self.addCleanup(sc.delete_link, self.aws, world)
+        return world
+
+    def execute(self, scenario: str | None, execution_input: dict):
+        """Runs the state machine; with a scenario name, prints its wall time and write count."""
+        started = time.monotonic()
+        status, output, history = self.cloud.start_execution_and_wait(execution_input)
+        wall = time.monotonic() - started
+        writes = sc.write_calls(history)
+        if scenario:
+            print(f"scenario: {scenario} wall={wall:.2f} writes={sum(writes.values())}", file=sys.stderr)
+        return status, output, history, writes
+
+    def converge(self, world: sc.World) -> None:
+        status, output, _, _ = self.execute(None, sc.manual(world))
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(self.aws, world))
+
+    def failure(self, history: list[dict]) -> dict:
+        failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"]
+        self.assertEqual(1, len(failed), history[-3:])
+        return failed[0]

@@ -5,14 +5,13 @@ One local cloud for the module; every test builds its own VPC, NLB, cluster, zon
 Each scenario prints `scenario: <name> wall=<s> writes=<n>` to stderr for the issue note.
 """
 import sys
-import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+from support import LocalCloud, ScenarioCase  # noqa: E402
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
@@ -22,6 +21,7 @@ def setUpModule():
     global cloud, aws
     cloud = LocalCloud().start()
     aws = sc.Aws(cloud.endpoint)
+    ReconcileScenarios.cloud, ReconcileScenarios.aws = cloud, aws
 
 
 def tearDownModule():
@@ -29,32 +29,7 @@ def tearDownModule():
         cloud.stop()
 
 
-class ReconcileScenarios(unittest.TestCase):
-
-    def world(self, link_id: str, **options) -> sc.World:
-        world = sc.build_world(aws, link_id, table=cloud.table, **options)
-        self.addCleanup(sc.delete_link, aws, world)
-        return world
-
-    def execute(self, scenario: str | None, execution_input: dict):
-        """Runs the state machine; with a scenario name, prints its wall time and write count."""
-        started = time.monotonic()
-        status, output, history = cloud.start_execution_and_wait(execution_input)
-        wall = time.monotonic() - started
-        writes = sc.write_calls(history)
-        if scenario:
-            print(f"scenario: {scenario} wall={wall:.2f} writes={sum(writes.values())}", file=sys.stderr)
-        return status, output, history, writes
-
-    def converge(self, world: sc.World) -> None:
-        status, output, _, _ = self.execute(None, sc.manual(world))
-        self.assertEqual("SUCCEEDED", status, output)
-        self.assertEqual([], sc.convergence_problems(aws, world))
-
-    def failure(self, history: list[dict]) -> dict:
-        failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"]
-        self.assertEqual(1, len(failed), history[-3:])
-        return failed[0]
+class ReconcileScenarios(ScenarioCase):
 
     # ------------------------------------------------------------------ scenarios
 

@@ -127,7 +127,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""", links: []));
 
-        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "ignored": "no links in the table"}""", output);
+        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "ignored": "no links in the table", "lockExpiresAt": null}""", output);
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"action": "reconcile", "linkId": "orders"}"""));
 
-        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "ignored": null}""", output);
+        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "ignored": null, "lockExpiresAt": null}""", output);
     }
 
     public static TheoryData<string, string, Type, string> Failures => new()

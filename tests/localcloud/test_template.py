@@ -37,6 +37,7 @@ THROTTLING = {
     "kafka": {"Kafka.TooManyRequestsException"},
     "dynamodb": {"DynamoDb.ProvisionedThroughputExceededException"},
     "ec2": {"Ec2.RequestLimitExceededException"},
+    "sfn": {"Sfn.ThrottlingException"},
 }
 FAIL_ERRORS = {
     "BrokerLink.InvalidInput",
@@ -67,6 +68,7 @@ SAMPLE_SUBSTITUTIONS = {
     "TableName": "brokerlink-LinksTable",
     "ClusterPollSeconds": "30",
     "ClusterPollAttempts": "60",
+    "LockLeaseSeconds": "3600",
 }
 
 
@@ -315,7 +317,16 @@ class AslTest(unittest.TestCase):
             processor = links["ItemProcessor"]
             run = processor["States"][processor["StartAt"]]
             self.assertEqual("Parallel", run["Type"], file)
-            self.assertIn({"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "LinkFailed"}, run["Catch"])
+            self.assertIn({"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "FindLockAfterFailure"}, run["Catch"])
+            # On the way to LinkFailed the iteration releases the link's lock if it holds it; those steps
+            # cannot fail the iteration (each catches everything) and all end in LinkFailed.
+            steps = processor["States"]
+            for name in ("FindLockAfterFailure", "HoldsLockAfterFailure", "ReleaseLockAfterFailure"):
+                step = steps[name]
+                nexts = {step.get("Next"), step.get("Default")} | {c["Next"] for c in step.get("Choices", []) + step.get("Catch", [])}
+                self.assertLessEqual(nexts - {None}, {"HoldsLockAfterFailure", "ReleaseLockAfterFailure", "LinkFailed"}, name)
+                if step["Type"] == "Task":
+                    self.assertIn({"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "LinkFailed"}, step["Catch"], name)
             self.assertEqual({"linkId.$", "reason.$", "status", "error.$", "cause.$"},
                              set(processor["States"]["LinkFailed"]["Parameters"]), file)
             self.assertEqual("Summarise", links["Next"], file)

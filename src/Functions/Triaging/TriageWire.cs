@@ -9,7 +9,9 @@ internal sealed record TriageInput(
     EventWire? Event = null,
     IReadOnlyList<LinkItemWire?>? Links = null,
     bool? LinksTruncated = null,
-    string? StateMachineArn = null);
+    string? StateMachineArn = null,
+    string? Now = null,
+    int? LeaseSeconds = null);
 
 /// <summary>An EventBridge event or a manual input; which one is decided by its fields.</summary>
 internal sealed record EventWire(
@@ -44,13 +46,16 @@ internal sealed record LinkItemWire(AttributeWire? Sk = null, AttributeWire? Kin
 
 internal sealed record AttributeWire(string? S = null);
 
-/// <summary><see cref="AllowRemovals"/>: the operator's override of the removal-share guard, only ever from a manual input.</summary>
+/// <summary><see cref="LockExpiresAt"/>: when a per-link lock this execution takes expires (<c>now</c> + <c>leaseSeconds</c>,
+/// <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>), null when the input gives no <c>now</c>.
+/// <see cref="AllowRemovals"/>: the operator's override of the removal-share guard, only ever from a manual input.</summary>
 internal sealed record TriageOutput(
     string Trigger,
     bool DryRun,
     bool AllowRemovals,
     IReadOnlyList<TriagedLink> Links,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ignored);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ignored,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LockExpiresAt = null);
 
 /// <summary><see cref="LinkConfig"/>: a proposed config (JSON text) a dry run plans against instead of the stored one, else null.</summary>
 internal sealed record TriagedLink(string LinkId, string Reason, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LinkConfig = null);

@@ -9,7 +9,40 @@ internal static class Triager
 {
     private const string Manual = "manual";
 
-    public static TriageOutput Triage(TriageInput input)
+    public static TriageOutput Triage(TriageInput input) =>
+        Decide(input) with { LockExpiresAt = LockExpiry(input.Now, input.LeaseSeconds) };
+
+    /// <summary>The longest lease a lock may have: a week.</summary>
+    public const int MaxLeaseSeconds = 7 * 24 * 3600;
+
+    /// <summary>
+    /// When the per-link lock expires: <paramref name="now"/> (Step Functions' <c>$$.State.EnteredTime</c>, any ISO 8601
+    /// time with a zone) plus the lease, as <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> in UTC. Its first 19 characters are the same
+    /// fields as those of every ISO 8601 UTC time, so the lock's condition compares it with the acquirer's
+    /// <c>$$.State.EnteredTime</c> as text, correctly to the second. Null without <paramref name="now"/>.
+    /// </summary>
+    internal static string? LockExpiry(string? now, int? leaseSeconds)
+    {
+        if (now is null)
+        {
+            return null;
+        }
+        if (!now.Contains('T')
+            || !DateTimeOffset.TryParse(now, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal, out var start)
+            || !(now.EndsWith('Z') || now.EndsWith("z") || System.Text.RegularExpressions.Regex.IsMatch(now, @"[+-]\d\d:?\d\d$")))
+        {
+            throw Check.Invalid("now", $"{Check.Show(Check.Brief(now))} is not an ISO 8601 time with a zone (e.g. 2025-01-31T12:00:00.000Z)");
+        }
+        var lease = leaseSeconds ?? throw Check.Invalid("leaseSeconds", "missing (a number of seconds, given with now)");
+        if (lease is < 1 or > MaxLeaseSeconds)
+        {
+            throw Check.Invalid("leaseSeconds", $"{lease} is not between 1 and {MaxLeaseSeconds}");
+        }
+        return start.UtcDateTime.AddSeconds(lease).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static TriageOutput Decide(TriageInput input)
     {
         var deployment = Check.StateMachineArn(input.StateMachineArn, "stateMachineArn");
         if (Check.Flag(input.LinksTruncated, "linksTruncated"))

@@ -1,0 +1,251 @@
+"""One writer per link: the Reconcile state machine's per-link lock, in the local cloud.
+
+Many executions for one link at once converge it once, with no duplicate target groups or
+listeners and no overlapping apply phases; a crashed execution's lock is taken over after its
+lease; a held lock coalesces the run into the holder's; a converged run writes nothing, the
+lock included; a failing apply releases the lock. Each scenario prints
+`scenario: <name> wall=<s> writes=<n>` to stderr for the issue note.
+"""
+import json
+import sys
+import time
+import unittest
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
+
+import scenario as sc  # noqa: E402
+from support import LocalCloud  # noqa: E402
+
+cloud: LocalCloud | None = None
+aws: sc.Aws | None = None
+CONCURRENT = 6
+APPLY_SERVICES = ("elasticloadbalancingv2", "route53")
+
+
+def setUpModule():
+    global cloud, aws
+    cloud = LocalCloud().start()
+    aws = sc.Aws(cloud.endpoint)
+
+
+def tearDownModule():
+    if cloud is not None:
+        cloud.stop()
+
+
+def apply_interval(history: list[dict]) -> tuple[datetime, datetime] | None:
+    """From the first ELBv2/Route 53 write scheduled to the end of the last one (None: no such write)."""
+    by_id = {e["id"]: e for e in history}
+    writes = [e for e in history if e["type"] == "TaskScheduled"
+              and e["taskScheduledEventDetails"]["resource"] in sc.WRITE_ACTIONS
+              and e["taskScheduledEventDetails"]["resourceType"].endswith(APPLY_SERVICES)]
+    if not writes:
+        return None
+    write_ids = {e["id"] for e in writes}
+    ends = []
+    for e in history:
+        if e["type"] in ("TaskSucceeded", "TaskFailed"):
+            started = by_id.get(e.get("previousEventId"))
+            scheduled = started and by_id.get(started.get("previousEventId"))
+            if (started and started["id"] in write_ids) or (scheduled and scheduled["id"] in write_ids):
+                ends.append(e["timestamp"])
+    return writes[0]["timestamp"], max(ends + [writes[-1]["timestamp"]])
+
+
+class LockingScenarios(unittest.TestCase):
+
+    def world(self, link_id: str, **options) -> sc.World:
+        options = {"consumers": ("analytics",)} | options
+        world = sc.build_world(aws, link_id, table=cloud.table, **options)
+        self.addCleanup(sc.delete_link, aws, world)
+        self.addCleanup(self.delete_lock, world)
+        return world
+
+    def lock(self, world: sc.World) -> dict | None:
+        return aws.dynamodb.get_item(TableName=world.table, ConsistentRead=True,
+                                     Key={"pk": {"S": "LOCK"}, "sk": {"S": world.link_id}}).get("Item")
+
+    def put_lock(self, world: sc.World, owner: str, expires_at: str, dirty: bool = False) -> None:
+        aws.dynamodb.put_item(TableName=world.table, Item={
+            "pk": {"S": "LOCK"}, "sk": {"S": world.link_id}, "owner": {"S": owner},
+            "expiresAt": {"S": expires_at}, "dirty": {"BOOL": dirty}})
+
+    def delete_lock(self, world: sc.World) -> None:
+        aws.dynamodb.delete_item(TableName=world.table, Key={"pk": {"S": "LOCK"}, "sk": {"S": world.link_id}})
+
+    def execute(self, scenario: str, execution_input: dict):
+        started = time.monotonic()
+        status, output, history = cloud.start_execution_and_wait(execution_input)
+        writes = sc.write_calls(history)
+        print(f"scenario: {scenario} wall={time.monotonic() - started:.2f} writes={sum(writes.values())}",
+              file=sys.stderr)
+        return status, output, history, writes
+
+    def owned_resources(self, world: sc.World) -> tuple[Counter, Counter]:
+        """Every target group in the region and every listener of the NLB that the link owns, counted by key / port."""
+        elbv2 = aws.elbv2
+        groups = [g["TargetGroupArn"] for p in elbv2.get_paginator("describe_target_groups").paginate()
+                  for g in p["TargetGroups"]]
+        listeners = [l for p in elbv2.get_paginator("describe_listeners").paginate(
+            LoadBalancerArn=world.load_balancer_arn) for l in p["Listeners"]]
+        arns = groups + [l["ListenerArn"] for l in listeners]
+        tags = {}
+        for i in range(0, len(arns), 20):
+            for d in elbv2.describe_tags(ResourceArns=arns[i:i + 20])["TagDescriptions"]:
+                tags[d["ResourceArn"]] = {t["Key"]: t["Value"] for t in d["Tags"]}
+        keys = Counter(tags[a][sc.KEY_TAG] for a in groups if tags.get(a, {}).get(sc.OWNER_TAG) == world.link_id)
+        ports = Counter(l["Port"] for l in listeners)
+        return keys, ports
+
+    # ------------------------------------------------------------------ scenarios
+
+    def test_simultaneous_executions_for_one_link_apply_once_and_never_overlap(self):
+        world = self.world("herd")
+        sfn = cloud.client("stepfunctions")
+        arn = cloud.state_machines["reconcile"]
+        started = time.monotonic()
+        executions = [sfn.start_execution(stateMachineArn=arn, name=f"herd-{n}-{time.time_ns()}",
+                                          input=json.dumps(sc.manual(world)))["executionArn"]
+                      for n in range(CONCURRENT)]
+        described = {}
+        deadline = time.monotonic() + 240
+        while len(described) < len(executions):
+            for execution in executions:
+                if execution not in described:
+                    d = sfn.describe_execution(executionArn=execution)
+                    if d["status"] != "RUNNING":
+                        described[execution] = d
+            self.assertLess(time.monotonic(), deadline, "executions still running")
+            time.sleep(0.2)
+        wall = time.monotonic() - started
+        histories = {}
+        for execution in executions:
+            events, token = [], None
+            while True:
+                page = sfn.get_execution_history(executionArn=execution, maxResults=1000,
+                                                 **({"nextToken": token} if token else {}))
+                events += page["events"]
+                token = page.get("nextToken")
+                if not token:
+                    break
+            histories[execution] = events
+
+        self.assertEqual(["SUCCEEDED"] * CONCURRENT, [described[e]["status"] for e in executions],
+                         [described[e].get("output") for e in executions])
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        keys, ports = self.owned_resources(world)
+        self.assertEqual({"broker-1": 1, "broker-2": 1, "broker-3": 1, "bootstrap": 1}, dict(keys))
+        self.assertEqual({8999: 1, 9001: 1, 9002: 1, 9003: 1}, dict(ports))
+        self.assertIsNone(self.lock(world))
+
+        intervals = sorted(i for i in map(apply_interval, histories.values()) if i)
+        self.assertGreaterEqual(len(intervals), 1)
+        for (_, end), (start, _) in zip(intervals, intervals[1:]):
+            self.assertLess(end, start, f"apply phases overlap: {intervals}")
+        results = [json.loads(described[e]["output"])["results"][0] for e in executions]
+        applied = [r for r in results if r.get("applied")]
+        coalesced = [r for r in results if r.get("coalesced")]
+        # The first writer applies; the others coalesce into it or (started late) find the link converged.
+        self.assertGreaterEqual(len(applied), 1, results)
+        self.assertEqual(len(intervals), len(applied), results)
+        self.assertTrue(all(r["converged"] for r in results if not r.get("coalesced")), results)
+        per_execution = [dict(sc.write_calls(histories[e])) for e in executions]
+        if coalesced and len(applied) == 1:
+            # The triggers it coalesced made the holder run once more (MarkLockClean) before releasing.
+            holder = per_execution[results.index(applied[0])]
+            self.assertGreaterEqual(holder.get("updateItem", 0), 1, holder)
+        for r, writes in zip(results, per_execution):
+            if r.get("coalesced"):
+                # A refused acquire (once more if the holder let go in between), then the dirty flag: no ELBv2, no Route 53.
+                self.assertLessEqual(set(writes), {"putItem", "updateItem"}, writes)
+                self.assertIn(writes["putItem"], (1, 2), writes)
+        print(f"scenario: {CONCURRENT} simultaneous executions wall={wall:.2f} applied={len(applied)} "
+              f"coalesced={len(coalesced)} apply-phases={len(intervals)} "
+              f"writes={[sum(w.values()) for w in per_execution]}", file=sys.stderr)
+
+    def test_a_crashed_executions_expired_lock_is_taken_over(self):
+        world = self.world("crashed")
+        self.put_lock(world, "arn:aws:states:us-east-1:123456789012:execution:brokerlink-reconcile:crashed",
+                      "2000-01-01T00:00:00.000Z")
+
+        status, output, _, writes = self.execute("expired lock taken over", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertTrue(output["results"][0]["applied"], output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        self.assertIsNone(self.lock(world))
+        self.assertEqual(1, writes["putItem"])
+        self.assertEqual(1, writes["deleteItem"])
+
+    def test_the_lock_of_an_execution_that_ended_is_taken_over_before_its_lease(self):
+        world = self.world("stopped")
+        sfn = cloud.client("stepfunctions")
+        ended = sfn.start_execution(stateMachineArn=cloud.state_machines["reconcile"],
+                                    input=json.dumps(sc.manual(world, dry_run=True)))["executionArn"]
+        while sfn.describe_execution(executionArn=ended)["status"] == "RUNNING":
+            time.sleep(0.1)
+        self.put_lock(world, ended, "2999-01-01T00:00:00.000Z", dirty=True)
+
+        status, output, _, writes = self.execute("lock of an ended execution taken over", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertTrue(output["results"][0]["applied"], output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        self.assertIsNone(self.lock(world))
+        self.assertEqual(2, writes["putItem"], "the refused acquire, then the take-over")
+
+    def test_a_held_lock_coalesces_the_run_into_the_holders(self):
+        world = self.world("held")
+        holder = "arn:aws:states:us-east-1:123456789012:execution:brokerlink-reconcile:holder"
+        self.put_lock(world, holder, "2999-01-01T00:00:00.000Z")
+
+        status, output, _, writes = self.execute("held lock coalesces", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        result = output["results"][0]
+        self.assertTrue(result["coalesced"], result)
+        self.assertFalse(result["applied"])
+        self.assertFalse(output["converged"])
+        # The holder is not an execution Step Functions knows: it counts as live.
+        self.assertEqual({"putItem": 1, "updateItem": 1}, dict(writes), "a failed acquire, then the dirty flag")
+        self.assertEqual({}, sc.link_view(aws, world).target_groups, "no ELBv2 writes")
+        lock = self.lock(world)
+        self.assertEqual({"owner": holder, "dirty": True}, {"owner": lock["owner"]["S"], "dirty": lock["dirty"]["BOOL"]})
+
+    def test_a_converged_run_writes_nothing_not_even_the_lock(self):
+        world = self.world("calm")
+        status, output, _, _ = self.execute("first run", sc.manual(world))
+        self.assertEqual("SUCCEEDED", status, output)
+
+        status, output, _, writes = self.execute("converged run", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertFalse(output["results"][0]["applied"])
+        self.assertEqual({}, dict(writes))
+        self.assertIsNone(self.lock(world))
+
+    def test_a_failing_apply_releases_the_lock(self):
+        world = self.world("broken")
+        cloud.inject_fault("elbv2", "CreateListener", "ValidationError", count=1)
+        self.addCleanup(cloud.clear_faults)
+
+        status, output, history, writes = self.execute("failing apply", sc.manual(world))
+
+        self.assertEqual("FAILED", status, output)
+        failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"]
+        self.assertIn("ValidationError", failed[0]["error"])
+        self.assertIsNone(self.lock(world))
+        self.assertEqual(1, writes["putItem"])
+        self.assertEqual(1, writes["deleteItem"])
+
+        status, output, _, _ = self.execute("rerun after the failure", sc.manual(world))
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        self.assertIsNone(self.lock(world))
+
+
+if __name__ == "__main__":
+    unittest.main()

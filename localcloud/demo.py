@@ -37,8 +37,10 @@ def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: s
     if status != "SUCCEEDED":
         failed = next((e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"), {})
         raise DemoFailed(f"{title}: execution {status}: {failed.get('error')}: {failed.get('cause')}")
-    writes = sc.write_calls(history)
-    show(f"   execution {status} in {wall:.2f} s, {sum(writes.values())} write calls")
+    writes = sc.wiring_writes(history)
+    lock_writes = sum(sc.write_calls(history).values()) - sum(writes.values())
+    show(f"   execution {status} in {wall:.2f} s, {sum(writes.values())} write calls"
+         + (f" (+{lock_writes} to the link's lock item)" if lock_writes else ""))
     if writes:
         show("   " + ", ".join(f"{action} {n}" for action, n in sorted(writes.items())))
     rows = sc.changes(before, sc.link_view(aws, world), world)

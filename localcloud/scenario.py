@@ -31,6 +31,7 @@ WRITE_ACTIONS = frozenset({
     "deleteTargetGroup", "addTags", "removeTags", "modifyListener", "modifyTargetGroup",
     "changeResourceRecordSets", "putItem", "updateItem", "deleteItem", "batchWriteItem",
 })
+TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem", "batchWriteItem"})
 
 
 class Aws:
@@ -394,7 +395,8 @@ def convergence_problems(aws: Aws, world: World) -> list[str]:
 # ---------------------------------------------------------------- execution history
 
 def write_calls(history_events: list[dict]) -> Counter:
-    """Write tasks the execution scheduled, by API action (e.g. {'registerTargets': 3})."""
+    """Every write task the execution scheduled, by API action (e.g. {'registerTargets': 3}),
+    including the table writes of the link lock and of onboarding."""
     counted = Counter()
     for event in history_events:
         if event["type"] == "TaskScheduled":
@@ -402,6 +404,12 @@ def write_calls(history_events: list[dict]) -> Counter:
             if action in WRITE_ACTIONS:
                 counted[action] += 1
     return counted
+
+
+def wiring_writes(history_events: list[dict]) -> Counter:
+    """The ELBv2 and Route 53 writes only: what the plan's summary.writeCalls counts (a run that
+    applies also takes and releases the link's lock item in the table)."""
+    return Counter({action: n for action, n in write_calls(history_events).items() if action not in TABLE_WRITES})
 
 
 # ---------------------------------------------------------------- what changed, for people

@@ -25,14 +25,21 @@ class ScenarioCase(unittest.TestCase):
         return world
 
     def execute(self, scenario: str | None, execution_input: dict):
-        """Runs the state machine; with a scenario name, prints its wall time and write count."""
+        """Runs the state machine and returns (status, output, history, ELBv2 + Route 53 writes);
+        with a scenario name, prints its wall time and write counts."""
         started = time.monotonic()
         status, output, history = self.cloud.start_execution_and_wait(execution_input)
         wall = time.monotonic() - started
-        writes = sc.write_calls(history)
+        writes = sc.wiring_writes(history)
         if scenario:
-            print(f"scenario: {scenario} wall={wall:.2f} writes={sum(writes.values())}", file=sys.stderr)
+            table = sum(sc.write_calls(history).values()) - sum(writes.values())
+            print(f"scenario: {scenario} wall={wall:.2f} writes={sum(writes.values())} lock/table writes={table}",
+                  file=sys.stderr)
         return status, output, history, writes
+
+    def assertNoWrites(self, history: list[dict]) -> None:
+        """Nothing at all was written: no ELBv2, Route 53 or table write task was scheduled."""
+        self.assertEqual({}, dict(sc.write_calls(history)))
 
     def converge(self, world: sc.World) -> None:
         status, output, _, _ = self.execute(None, sc.manual(world))

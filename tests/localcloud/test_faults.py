@@ -10,7 +10,8 @@ takes a second instead of minutes.
 One local cloud for the module; every scenario builds its own world and removes its link item
 afterwards. Each scenario prints
 `fault: <name> wall=<s> writes=<n> faults=<n> result=<status error, ...>` to stderr (writes: the
-write tasks scheduled, retries included; faults: injected calls that failed).
+ELBv2 and Route 53 write tasks scheduled, retries included, the lock item's not; faults: injected
+calls that failed).
 """
 import dataclasses
 import json
@@ -149,7 +150,7 @@ class Faults(unittest.TestCase):
             time.sleep(0.1)
         history = self.history(execution_arn)
         output = described.get("output")
-        run = Run(described["status"], json.loads(output) if output else None, history, sc.write_calls(history),
+        run = Run(described["status"], json.loads(output) if output else None, history, sc.wiring_writes(history),
                   time.monotonic() - started)
         self.runs.append(run)
         return run

@@ -98,7 +98,7 @@ class GuardsAndIsolation(ScenarioCase):
 
         self.assertEqual("FAILED", status, output)
         self.assertEqual("BrokerLink.PlanBlocked", self.failure(history)["error"])
-        self.assertEqual({}, dict(writes))
+        self.assertNoWrites(history)
         self.assertEqual(view, sc.link_view(aws, world))
 
         status, output, _, writes = self.execute("allowRemovals after the block", sc.manual(world) | {"allowRemovals": True})
@@ -154,7 +154,7 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertTrue(failed["cause"].startswith(
             "2 of 3 links failed: iso-a: ElasticLoadBalancingV2.LoadBalancerNotFoundException: "), failed["cause"])
         self.assertIn("; iso-c: BrokerLink.InvalidInput: linkConfig.listenerBasePort: 70000 is not a port", failed["cause"])
-        self.assertEqual({}, dict(writes))
+        self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
         self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in summary_from_history(history)["results"]])
 
@@ -172,7 +172,7 @@ class GuardsAndIsolation(ScenarioCase):
         failed = self.failure(history)
         self.assertEqual("BrokerLink.ClusterNotReady", failed["error"])
         self.assertEqual(f"Link notready: Cluster {world.cluster_arn} is UPDATING after {POLL_ATTEMPTS} polls", failed["cause"])
-        self.assertEqual({}, dict(writes))
+        self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
         polls = [e for e in history if e["type"] == "TaskStateEntered"
                  and e["stateEnteredEventDetails"]["name"] == "DescribeCluster"]

@@ -101,7 +101,7 @@ class ReconcileScenarios(ScenarioCase):
 
         status, output, history, writes = self.execute("UpdateBrokerCount 3->1, blocked by the guard", event)
 
-        self.assertEqual({}, dict(writes))
+        self.assertNoWrites(history)
         self.assertEqual(before, sc.link_view(aws, world))
         if status == "FAILED":  # the contract allows a named error or a result that says blocked
             failed = self.failure(history)
@@ -141,10 +141,10 @@ class ReconcileScenarios(ScenarioCase):
         self.assertNotIn(8999, sc.link_view(aws, world).listeners)
         before = sc.snapshot(aws)
 
-        status, output, _, writes = self.execute("converged re-run", sc.manual(world))
+        status, output, history, writes = self.execute("converged re-run", sc.manual(world))
 
         self.assertEqual("SUCCEEDED", status, output)
-        self.assertEqual({}, dict(writes))
+        self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
         result = output["results"][0]
         self.assertEqual((True, False), (result["converged"], result["applied"]))
@@ -155,22 +155,22 @@ class ReconcileScenarios(ScenarioCase):
             with self.subTest(event=name):
                 before = sc.snapshot(aws)
 
-                status, output, _, writes = self.execute(f"ignored {name}", sc.load_event(name, world))
+                status, output, history, writes = self.execute(f"ignored {name}", sc.load_event(name, world))
 
                 self.assertEqual("SUCCEEDED", status, output)
                 self.assertEqual([], output["links"])
                 self.assertTrue(output["ignored"])
-                self.assertEqual({}, dict(writes))
+                self.assertNoWrites(history)
                 self.assertEqual(before, sc.snapshot(aws))
 
     def test_dry_run_returns_the_plan_and_writes_nothing(self):
         world = self.world("dry")
         before = sc.snapshot(aws)
 
-        status, output, _, writes = self.execute("dry run", sc.load_event("manual-reconcile-dry-run.json", world))
+        status, output, history, writes = self.execute("dry run", sc.load_event("manual-reconcile-dry-run.json", world))
 
         self.assertEqual("SUCCEEDED", status, output)
-        self.assertEqual({}, dict(writes))
+        self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
         plan = output["results"][0]["plan"]
         self.assertTrue(plan["hasChanges"])
@@ -192,7 +192,7 @@ class ReconcileScenarios(ScenarioCase):
 
                 self.assertEqual("FAILED", status, output)
                 self.assertEqual(error, self.failure(history).get("error"))
-                self.assertEqual({}, dict(writes))
+                self.assertNoWrites(history)
                 self.assertEqual(before, sc.snapshot(aws))
 
     def test_record_that_is_not_ours_is_reported_and_left_alone(self):

@@ -161,35 +161,48 @@ class LocalCloud:
 
     def start_execution_and_wait(self, execution_input, state_machine="reconcile", timeout=120.0, name=None):
         """Runs an execution to its end: (status, output or None, history events)."""
+        execution_arn = self.start_execution(execution_input, state_machine, name)
+        described = self.wait_for_execution(execution_arn, timeout)
+        output = described.get("output")
+        return described["status"], json.loads(output) if output else None, self.execution_history(execution_arn)
+
+    def start_execution(self, execution_input, state_machine="reconcile", name=None):
+        """Starts an execution (input: a dict, or the path of a JSON file) and returns its ARN."""
         if isinstance(execution_input, (str, Path)) and Path(execution_input).is_file():
             execution_input = json.loads(Path(execution_input).read_text())
-        arn = self.state_machines.get(state_machine, state_machine)
-        # One client per endpoint: making a boto3 client costs about as much CPU as a short execution.
-        if getattr(self, "_sfn", (None, None))[0] != self.endpoint:
-            self._sfn = (self.endpoint, self.client("stepfunctions"))
-        sfn = self._sfn[1]
-        args = {"stateMachineArn": arn, "input": json.dumps(execution_input)}
+        args = {"stateMachineArn": self.state_machines.get(state_machine, state_machine),
+                "input": json.dumps(execution_input)}
         if name:
             args["name"] = name
-        execution_arn = sfn.start_execution(**args)["executionArn"]
+        return self._stepfunctions().start_execution(**args)["executionArn"]
+
+    def wait_for_execution(self, execution_arn, timeout=120.0):
+        """DescribeExecution's answer once the execution is no longer RUNNING."""
         deadline = time.monotonic() + timeout
         while True:
-            described = sfn.describe_execution(executionArn=execution_arn)
+            described = self._stepfunctions().describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
-                break
+                return described
             if time.monotonic() > deadline:
                 raise LocalCloudError(f"execution still running after {timeout} s: {execution_arn}")
             time.sleep(0.1)
+
+    def execution_history(self, execution_arn):
+        """Every history event of an execution, all pages."""
         events, token = [], None
         while True:
-            page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
-                                             **({"nextToken": token} if token else {}))
+            page = self._stepfunctions().get_execution_history(
+                executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {}))
             events += page["events"]
             token = page.get("nextToken")
             if not token:
-                break
-        output = described.get("output")
-        return described["status"], json.loads(output) if output else None, events
+                return events
+
+    def _stepfunctions(self):
+        # One client per endpoint: making a boto3 client costs about as much CPU as a short execution.
+        if getattr(self, "_sfn", (None, None))[0] != self.endpoint:
+            self._sfn = (self.endpoint, self.client("stepfunctions"))
+        return self._sfn[1]
 
     def post(self, path, body=None, method="POST"):
         """Calls a test-only route /_brokerlink/<path>; returns its JSON answer."""

@@ -104,34 +104,12 @@ class LockingScenarios(unittest.TestCase):
 
     def test_simultaneous_executions_for_one_link_apply_once_and_never_overlap(self):
         world = self.world("herd")
-        sfn = cloud.client("stepfunctions")
-        arn = cloud.state_machines["reconcile"]
         started = time.monotonic()
-        executions = [sfn.start_execution(stateMachineArn=arn, name=f"herd-{n}-{time.time_ns()}",
-                                          input=json.dumps(sc.manual(world)))["executionArn"]
+        executions = [cloud.start_execution(sc.manual(world), name=f"herd-{n}-{time.time_ns()}")
                       for n in range(CONCURRENT)]
-        described = {}
-        deadline = time.monotonic() + 240
-        while len(described) < len(executions):
-            for execution in executions:
-                if execution not in described:
-                    d = sfn.describe_execution(executionArn=execution)
-                    if d["status"] != "RUNNING":
-                        described[execution] = d
-            self.assertLess(time.monotonic(), deadline, "executions still running")
-            time.sleep(0.2)
+        described = {e: cloud.wait_for_execution(e, timeout=240) for e in executions}
         wall = time.monotonic() - started
-        histories = {}
-        for execution in executions:
-            events, token = [], None
-            while True:
-                page = sfn.get_execution_history(executionArn=execution, maxResults=1000,
-                                                 **({"nextToken": token} if token else {}))
-                events += page["events"]
-                token = page.get("nextToken")
-                if not token:
-                    break
-            histories[execution] = events
+        histories = {e: cloud.execution_history(e) for e in executions}
 
         self.assertEqual(["SUCCEEDED"] * CONCURRENT, [described[e]["status"] for e in executions],
                          [described[e].get("output") for e in executions])
@@ -182,11 +160,8 @@ class LockingScenarios(unittest.TestCase):
 
     def test_the_lock_of_an_execution_that_ended_is_taken_over_before_its_lease(self):
         world = self.world("stopped")
-        sfn = cloud.client("stepfunctions")
-        ended = sfn.start_execution(stateMachineArn=cloud.state_machines["reconcile"],
-                                    input=json.dumps(sc.manual(world, dry_run=True)))["executionArn"]
-        while sfn.describe_execution(executionArn=ended)["status"] == "RUNNING":
-            time.sleep(0.1)
+        ended = cloud.start_execution(sc.manual(world, dry_run=True))
+        cloud.wait_for_execution(ended)
         self.put_lock(world, ended, "2999-01-01T00:00:00.000Z", dirty=True)
 
         status, output, _, writes = self.execute("lock of an ended execution taken over", sc.manual(world))

@@ -12,6 +12,13 @@ import scenario as sc  # noqa: E402
 from client import READY_KEYS, LocalCloud, LocalCloudError  # noqa: E402,F401
 
 
+def start_module_cloud(params: dict | None = None) -> tuple[LocalCloud, sc.Aws]:
+    """Starts a test module's local cloud (call it in setUpModule); it stops when the module is done."""
+    cloud = LocalCloud(params=params).start()
+    unittest.addModuleCleanup(cloud.stop)
+    return cloud, sc.Aws(cloud.endpoint)
+
+
 class ScenarioCase(unittest.TestCase):
     """Builds worlds in, and runs executions against, the local cloud the test module started
     (it assigns `cloud` and `aws` on its test class in setUpModule)."""

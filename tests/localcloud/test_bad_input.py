@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+from support import LocalCloud, start_module_cloud  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1] / "badinput" / "cases.json"
 ACCOUNT = "123456789012"
@@ -38,13 +38,7 @@ aws: sc.Aws | None = None
 
 def setUpModule():
     global cloud, aws
-    cloud = LocalCloud().start()
-    aws = sc.Aws(cloud.endpoint)
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
+    cloud, aws = start_module_cloud()
 
 
 # ---------------------------------------------------------------- the corpus's notation

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+from support import LocalCloud, start_module_cloud  # noqa: E402
 
 CONSUMER_ACCOUNT = "210987654321"
 CONSUMER_ROLE = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-dns"
@@ -27,13 +27,7 @@ aws: sc.Aws | None = None
 
 def setUpModule():
     global cloud, aws
-    cloud = LocalCloud().start()
-    aws = sc.Aws(cloud.endpoint)
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
+    cloud, aws = start_module_cloud()
 
 
 class CrossAccountConsumer(unittest.TestCase):

@@ -28,7 +28,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+from support import LocalCloud, start_module_cloud  # noqa: E402
 
 RETRY_WAIT_SCALE = 0.01
 CONSUMER_ACCOUNT = "210987654321"
@@ -44,15 +44,9 @@ sfn = None
 
 def setUpModule():
     global cloud, aws, sfn
-    cloud = LocalCloud().start()
-    aws = sc.Aws(cloud.endpoint)
+    cloud, aws = start_module_cloud()
     sfn = cloud.client("stepfunctions")
     cloud.set_config(retryWaitScale=RETRY_WAIT_SCALE)
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
 
 
 @dataclasses.dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud, ScenarioCase  # noqa: E402
+from support import LocalCloud, ScenarioCase, start_module_cloud  # noqa: E402
 
 POLL_ATTEMPTS = 2
 cloud: LocalCloud | None = None
@@ -29,14 +29,8 @@ aws: sc.Aws | None = None
 
 def setUpModule():
     global cloud, aws
-    cloud = LocalCloud(params={"ClusterPollAttempts": str(POLL_ATTEMPTS)}).start()
-    aws = sc.Aws(cloud.endpoint)
+    cloud, aws = start_module_cloud({"ClusterPollAttempts": str(POLL_ATTEMPTS)})
     GuardsAndIsolation.cloud, GuardsAndIsolation.aws = cloud, aws
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
 
 
 def summary_from_history(history: list[dict]) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from botocore.exceptions import ClientError  # noqa: E402
-from support import LocalCloud, READY_KEYS  # noqa: E402
+from support import LocalCloud, READY_KEYS, start_module_cloud  # noqa: E402
 
 ACCOUNT = "123456789012"
 CLUSTER_ARN = re.compile(r"^arn:aws:kafka:us-east-1:123456789012:cluster/[A-Za-z0-9-]+/[0-9a-f-]{36}-\w+$")
@@ -24,12 +24,7 @@ cloud: LocalCloud | None = None
 
 def setUpModule():
     global cloud
-    cloud = LocalCloud().start()
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
+    cloud, _ = start_module_cloud()
 
 
 def wait_for(predicate, timeout=15.0, interval=0.1):

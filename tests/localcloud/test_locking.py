@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+from support import LocalCloud, start_module_cloud  # noqa: E402
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
@@ -27,13 +27,7 @@ APPLY_SERVICES = ("elasticloadbalancingv2", "route53")
 
 def setUpModule():
     global cloud, aws
-    cloud = LocalCloud().start()
-    aws = sc.Aws(cloud.endpoint)
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
+    cloud, aws = start_module_cloud()
 
 
 def apply_interval(history: list[dict]) -> tuple[datetime, datetime] | None:

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud  # noqa: E402
+from support import LocalCloud, start_module_cloud  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 # The placeholders of the events/onboard-*.json files (and events/link-orders.json).
@@ -34,13 +34,7 @@ aws: sc.Aws | None = None
 
 def setUpModule():
     global cloud, aws
-    cloud = LocalCloud().start()
-    aws = sc.Aws(cloud.endpoint)
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
+    cloud, aws = start_module_cloud()
 
 
 def role(account: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud, ScenarioCase  # noqa: E402
+from support import LocalCloud, ScenarioCase, start_module_cloud  # noqa: E402
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
@@ -19,14 +19,8 @@ aws: sc.Aws | None = None
 
 def setUpModule():
     global cloud, aws
-    cloud = LocalCloud().start()
-    aws = sc.Aws(cloud.endpoint)
+    cloud, aws = start_module_cloud()
     ReconcileScenarios.cloud, ReconcileScenarios.aws = cloud, aws
-
-
-def tearDownModule():
-    if cloud is not None:
-        cloud.stop()
 
 
 class ReconcileScenarios(ScenarioCase):

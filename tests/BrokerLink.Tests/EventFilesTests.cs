@@ -10,12 +10,19 @@ namespace BrokerLink.Tests;
 /// <summary>Every file in events/ goes through the real serializer context and the function that takes it.</summary>
 public sealed class EventFilesTests
 {
-    private static readonly (string Id, string Kind, string Cluster)[] Links = [("orders", "msk-single-nlb", ClusterArn)];
+    private static string Events => Path.Combine(AppContext.BaseDirectory, "events");
+
+    /// <summary>The sample links of every kind (events/link-*.json), as the table holds them.</summary>
+    private static readonly Lazy<List<string>> LinkConfigs = new(() =>
+        [.. Directory.GetFiles(Events, "link-*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText)]);
+
+    private static (string Id, string Kind, string? Cluster)[] Links => [.. LinkConfigs.Value.Select(text => JsonNode.Parse(text)).Select(c =>
+        (c!["linkId"]!.GetValue<string>(), c["kind"]!.GetValue<string>(), c["clusterArn"]?.GetValue<string>()))];
 
     [Fact]
     public void Every_event_file_is_read_by_the_function_that_takes_it()
     {
-        var directory = Path.Combine(AppContext.BaseDirectory, "events");
+        var directory = Events;
         var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal).ToList() : [];
         var problems = files.Select(Check).OfType<string>().ToList();
 
@@ -55,15 +62,17 @@ public sealed class EventFilesTests
     private static JsonNode Triage(string eventJson) => Invoke(Lambda.Triage, TriageTests.Input(eventJson, Links));
 
     /// <summary>
-    /// An onboarding input against the table of the sample link (events/link-orders.json); register-link against an
-    /// empty table. <c>onboard-invalid-*</c> must be refused with a named error, the others decided.
+    /// An onboarding input against the table of the sample links (events/link-*.json); register-link against that table
+    /// without the link it registers. <c>onboard-invalid-*</c> must be refused with a named error, the others decided.
     /// </summary>
     private static string? CheckOnboarding(string name, string json)
     {
         var request = JsonNode.Parse(json)!;
-        var table = request["operation"]?.GetValue<string>() == "register-link"
-            ? []
-            : new[] { OnboardTests.Item(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "events", "link-orders.json")), version: 1) };
+        var registering = request["operation"]?.GetValue<string>() == "register-link" ? request["link"]?["linkId"]?.GetValue<string>() : null;
+        var table = LinkConfigs.Value
+            .Where(c => JsonNode.Parse(c)!["linkId"]!.GetValue<string>() != registering)
+            .Select(c => OnboardTests.Item(c, version: 1))
+            .ToList();
         var input = OnboardTests.Input(json, table);
         if (name.StartsWith("onboard-invalid-", StringComparison.Ordinal))
         {

@@ -103,7 +103,7 @@ public sealed class GuardTests
         var plan = Planner.Plan(input);
 
         var linkConfig = LinkConfigReader.Read(input.LinkConfig);
-        var measured = Policies.Measure(unguarded.Changes, Observation.Read(input, linkConfig), linkConfig);
+        var measured = Policies.Measure(unguarded.Changes, Observation.Read(input, linkConfig, LinkKinds.Observe(linkConfig)), linkConfig);
         Assert.Equal((targets, records), (measured.Targets.ToString(), measured.Records.ToString()));
         if (outcome == "applied")
         {

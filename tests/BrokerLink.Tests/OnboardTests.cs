@@ -29,9 +29,12 @@ public sealed class OnboardTests
         {
             ["sk"] = new JsonObject { ["S"] = config["linkId"]!.GetValue<string>() },
             ["kind"] = new JsonObject { ["S"] = config["kind"]!.GetValue<string>() },
-            ["clusterArn"] = new JsonObject { ["S"] = config["clusterArn"]!.GetValue<string>() },
-            ["config"] = new JsonObject { ["S"] = configJson },
         };
+        if (config["clusterArn"] is { } cluster)
+        {
+            item["clusterArn"] = new JsonObject { ["S"] = cluster.GetValue<string>() };
+        }
+        item["config"] = new JsonObject { ["S"] = configJson };
         if (version is { } v)
         {
             item["version"] = new JsonObject { ["N"] = v.ToString(System.Globalization.CultureInfo.InvariantCulture) };

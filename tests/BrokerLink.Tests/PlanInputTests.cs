@@ -27,7 +27,14 @@ public sealed class PlanInputTests
     [InlineData("linkId",                          "\"Orders\"",                 "linkConfig.linkId: 'Orders' is not a link id")]
     [InlineData("linkId",                          "\"-orders\"",                "linkConfig.linkId: '-orders' is not a link id")]
     [InlineData("linkId",                          Absent,                       "linkConfig.linkId: missing")]
-    [InlineData("kind",                            "\"msk-serverless\"",         "linkConfig.kind: 'msk-serverless' is not a known link kind (msk-single-nlb)")]
+    [InlineData("kind",                            "\"msk-unknown\"",            "linkConfig.kind: 'msk-unknown' is not a known link kind (msk-single-nlb, msk-nlb-per-broker, msk-serverless, ec2-self-managed)")]
+    [InlineData("kind",                            "\"msk-serverless\"",         "linkConfig.listenerBasePort: not allowed for kind 'msk-serverless'")]
+    [InlineData("kind",                            "\"ec2-self-managed\"",       "linkConfig.clusterArn: not allowed for kind 'ec2-self-managed'")]
+    [InlineData("kind",                            "\"msk-nlb-per-broker\"",     "linkConfig.loadBalancerArn: not allowed for kind 'msk-nlb-per-broker'")]
+    [InlineData("loadBalancerArn",                 Absent,                       "linkConfig.loadBalancerArn: missing (required for kind 'msk-single-nlb')")]
+    [InlineData("vpcEndpointId",                   "\"vpce-0123456789abcdef0\"", "linkConfig.vpcEndpointId: not allowed for kind 'msk-single-nlb'")]
+    [InlineData("recordNames",                     "[\"a.example\"]",            "linkConfig.recordNames: not allowed for kind 'msk-single-nlb'")]
+    [InlineData("consumers[0].brokerEndpoints",    "[]",                         "linkConfig.consumers[0].brokerEndpoints: not allowed for kind 'msk-single-nlb'")]
     [InlineData("clusterArn",                      "\"arn:aws:kafka:us-east-1:1234:cluster/orders/0b9f\"", "linkConfig.clusterArn: 'arn:aws:kafka:us-east-1:1234:cluster/orders/0b9f' is not an MSK cluster ARN")]
     [InlineData("clusterArn",                      "42",                         "linkConfig.clusterArn: expected a string, got a number")]
     [InlineData("loadBalancerArn",                 "\"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders/50dc6c495c0c9188\"", "linkConfig.loadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders/50dc6c495c0c9188' is not a Network Load Balancer ARN")]
@@ -36,7 +43,7 @@ public sealed class PlanInputTests
     [InlineData("listenerBasePort",                "9000.5",                     "linkConfig.listenerBasePort: expected a whole number, got 9000.5")]
     [InlineData("listenerBasePort",                "\"9000\"",                   "linkConfig.listenerBasePort: expected a whole number, got a string")]
     [InlineData("targetPort",                      "0",                          "linkConfig.targetPort: 0 is not a port (1-65535)")]
-    [InlineData("targetPort",                      Absent,                       "linkConfig.targetPort: missing")]
+    [InlineData("targetPort",                      Absent,                       "linkConfig.targetPort: missing (required for kind 'msk-single-nlb')")]
     [InlineData("bootstrapPort",                   "65536",                      "linkConfig.bootstrapPort: 65536 is not a port (1-65535)")]
     [InlineData("bootstrapPort",                   "9001",                       "linkConfig.bootstrapPort: 9001 is also broker 1's listener port (9000 + 1)")]
     [InlineData("providerZone.hostedZoneId",       "\"/hostedzone/Z0PROVIDER\"", "linkConfig.providerZone.hostedZoneId: '/hostedzone/Z0PROVIDER' is not a hosted zone id")]
@@ -82,8 +89,7 @@ public sealed class PlanInputTests
     [InlineData("nodes.page",                                           "null",            "nodes.page: missing")]
     [InlineData("nodes.page.nodeInfoList[0].brokerNodeInfo.brokerId",   "1.5",             "nodes.page.NodeInfoList[0].BrokerNodeInfo.BrokerId: 1.5 is not a broker id")]
     [InlineData("nodes.page.nodeInfoList[0].brokerNodeInfo.brokerId",   "0",               "nodes.page.NodeInfoList[0].BrokerNodeInfo.BrokerId: 0 is not a broker id")]
-    [InlineData("nodes.page.nodeInfoList[1].brokerNodeInfo.brokerId",   "1",               "nodes.page.NodeInfoList[1].BrokerNodeInfo: broker 1 appears twice")]
-    [InlineData("nodes.page.nodeInfoList[0].brokerNodeInfo.brokerId",   "65000",           "linkConfig.listenerBasePort: broker 65000 needs listener port 9000 + 65000 = 74000, above 65535")]
+    [InlineData("nodes.page.nodeInfoList[1].brokerNodeInfo.endpoints",  "[\"b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com\"]", "nodes.page.NodeInfoList[1].BrokerNodeInfo: brokers 1 and 2 share the name")]
     [InlineData("nodes.page.nodeInfoList[0].brokerNodeInfo.clientVpcIpAddress", "\"10.0.1\"", "nodes.page.NodeInfoList[0].BrokerNodeInfo.ClientVpcIpAddress: '10.0.1' is not an IPv4 address")]
     [InlineData("nodes.page.nodeInfoList[0].brokerNodeInfo.endpoints",  "[]",              "nodes.page.NodeInfoList[0].BrokerNodeInfo.Endpoints: empty")]
     [InlineData("nodes.page.nodeInfoList[0].brokerNodeInfo.endpoints",  "[\"b-2.bad_name\"]", "nodes.page.NodeInfoList[0].BrokerNodeInfo.Endpoints[0]: 'b-2.bad_name' is not a DNS name")]
@@ -184,7 +190,9 @@ public sealed class PlanInputTests
         Assert.Equal(["Name", "Type", "AliasTarget"], alias.Select(p => p.Key));
         var txt = plan["changes"]!["upsertRecords"]![0]!["changes"]![1]!["ResourceRecordSet"]!.AsObject();
         Assert.Equal(["Name", "Type", "TTL", "ResourceRecords"], txt.Select(p => p.Key));
-        Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary"], plan.AsObject().Select(p => p.Key));
+        Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary", "serverProperties", "observe"],
+            plan.AsObject().Select(p => p.Key));
+        Assert.True(plan["observe"] is null && plan["serverProperties"]!.AsArray().Count == 0);
         Assert.Equal(["createTargetGroups", "createListeners", "registerTargets", "upsertRecords", "deregisterTargets", "deleteRecords", "deleteListeners", "deleteTargetGroups"],
             plan["changes"]!.AsObject().Select(p => p.Key));
     }

@@ -82,7 +82,9 @@ public sealed class PlanScenarioTests
               ],
               "findings": [],
               "summary": { "brokers": 2, "writeCalls": 11, "targetGroupsCreated": 3, "listenersCreated": 3, "targetsRegistered": 4,
-                           "targetsDeregistered": 0, "recordsUpserted": 8, "recordsDeleted": 0, "listenersDeleted": 0, "targetGroupsDeleted": 0 }
+                           "targetsDeregistered": 0, "recordsUpserted": 8, "recordsDeleted": 0, "listenersDeleted": 0, "targetGroupsDeleted": 0 },
+              "serverProperties": [],
+              "observe": null
             }
             """, System.Text.Json.Nodes.JsonNode.Parse(ReadAll(plan)));
     }
@@ -438,20 +440,6 @@ public sealed class PlanScenarioTests
         var plan = Plan(FakeAws.WithBrokers(7), Config() with { TargetPort = targetPort });
 
         Assert.Equal($"{listenerName}://{Host(7)}:9007", Assert.Single(plan.AdvertisedListeners).Entry);
-    }
-
-    [Fact]
-    public void More_than_500_record_changes_are_split_with_each_alias_beside_its_txt()
-    {
-        var aws = FakeAws.WithBrokers([.. Enumerable.Range(1, 251)]);
-
-        var plan = Plan(aws, Config(bootstrap: false, provider: false));
-
-        var batches = plan.Changes.UpsertRecords;
-        Assert.Equal([500, 2], batches.Select(b => b.Changes.Count));
-        Assert.All(batches.SelectMany(b => b.Changes.Chunk(2)), pair =>
-            Assert.Equal((pair[0].ResourceRecordSet.Name, "A", "TXT"), (pair[1].ResourceRecordSet.Name, pair[0].ResourceRecordSet.Type, pair[1].ResourceRecordSet.Type)));
-        Assert.Equal(251 * 3 + 2, plan.Summary.WriteCalls);
     }
 
     [Fact]

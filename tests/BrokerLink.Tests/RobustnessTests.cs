@@ -27,12 +27,37 @@ public sealed class RobustnessTests
     }
 
     [Theory]
+    [InlineData("msk-nlb-per-broker")]
+    [InlineData("msk-serverless")]
+    [InlineData("ec2-self-managed")]
+    public void Every_mutation_of_a_plan_input_of_another_kind_either_plans_or_fails_with_a_named_error(string kind)
+    {
+        var aws = FakeAws.WithBrokers(1, 2);
+        aws.NodesPageSize = 1;
+        aws.InstancesPageSize = 1;
+        aws.AddInstance(KindFixtures.InstanceId(1), "1", Ip(1));
+        aws.AddInstance(KindFixtures.InstanceId(2), "2", Ip(2));
+        aws.EndpointInterfaces[KindFixtures.Eni(1)] = Ip(1);
+        var config = kind switch
+        {
+            "msk-nlb-per-broker" => KindFixtures.PerBroker(aws, [1, 2]),
+            "msk-serverless" => KindFixtures.Serverless(provider: false),
+            _ => KindFixtures.Ec2(provider: false),
+        };
+        aws.Converge(config);
+        var input = JsonNode.Parse(Serialise(aws.Observe(config)))!;
+        input["linkConfig"] = WriteString(config, Context.LinkConfigWire);
+
+        AssertOnlyNamedErrors(input.ToJsonString(), json => ReadAll(Lambda.Plan(Stream(json))));
+    }
+
+    [Theory]
     [InlineData("""{"source": "aws.kafka", "detail-type": "AWS API Call via CloudTrail", "account": "123456789012", "region": "us-east-1", "detail": {"eventName": "UpdateBrokerCount", "requestParameters": {"clusterArn": "arn%3Aaws%3Akafka%3Aus-east-1%3A123456789012%3Acluster%2Forders%2F0b9f3c1e-1111-2222-3333-444455556666-2"}, "responseElements": {"clusterArn": "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0b9f3c1e-1111-2222-3333-444455556666-2"}}}""")]
     [InlineData("""{"action": "reconcile", "linkIds": ["orders"], "dryRun": true}""")]
-    [InlineData("""{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"instance-id": "i-1", "state": "running"}}""")]
+    [InlineData("""{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "account": "123456789012", "region": "us-east-1", "detail": {"instance-id": "i-1", "state": "running"}}""")]
     public void Every_mutation_of_a_triage_input_either_triages_or_fails_with_a_named_error(string ev)
     {
-        var input = TriageTests.Input(ev, [("orders", "msk-single-nlb", ClusterArn)]);
+        var input = TriageTests.Input(ev, [("orders", "msk-single-nlb", ClusterArn), ("ledger", "ec2-self-managed", null)]);
 
         AssertOnlyNamedErrors(input, json => ReadAll(Lambda.Triage(Stream(json))));
     }

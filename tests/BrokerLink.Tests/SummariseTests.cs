@@ -61,6 +61,16 @@ public sealed class SummariseTests
 
     private static JsonObject Block() => new() { ["code"] = "RemovalShareExceeded", ["reason"] = "the plan removes 4 of 6 registered targets (0.67)" };
 
+    /// <summary>A converged per-broker link with two brokers waiting for the operator and one other finding.</summary>
+    private static JsonObject NeedsProvisioning(string id)
+    {
+        var result = Converged(id, applied: false, brokers: 4, findings: 1);
+        var findings = result["findings"]!.AsArray();
+        findings.Add(new JsonObject { ["code"] = "BrokerNeedsProvisioning", ["subject"] = "broker-4", ["message"] = "no target group" });
+        findings.Add(new JsonObject { ["code"] = "BrokerNeedsProvisioning", ["subject"] = "broker-5", ["message"] = "no target group" });
+        return result;
+    }
+
     private static JsonArray Findings(int count) =>
         new([.. Enumerable.Range(1, count).Select(i => (JsonNode)new JsonObject { ["code"] = "RecordConflict", ["subject"] = $"b-{i}", ["message"] = "not ours" })]);
 
@@ -134,17 +144,19 @@ public sealed class SummariseTests
     public static TheoryData<string, JsonObject, string> MetricLines => new()
     {
         { "applied and converged", Converged("orders", writeCalls: 12, brokers: 3, findings: 1),
-            """{"WriteCalls": 12, "Brokers": 3, "Findings": 1, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 12, "Brokers": 3, "Findings": 1, "BrokersNeedingProvisioning": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
         { "already converged", Converged("orders", applied: false),
-            """{"WriteCalls": 0, "Brokers": 3, "Findings": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 0, "Brokers": 3, "Findings": 0, "BrokersNeedingProvisioning": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
         { "dry run: nothing written", DryRun("orders", hasChanges: true),
-            """{"WriteCalls": 0, "Brokers": 3, "Findings": 1, "Converged": 0, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 0, "Brokers": 3, "Findings": 1, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 0, "Failed": 0}""" },
         { "blocked after applying the additions", Blocked("orders", applied: true, writeCalls: 4),
-            """{"WriteCalls": 4, "Brokers": 1, "Findings": 2, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
+            """{"WriteCalls": 4, "Brokers": 1, "Findings": 2, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
         { "blocked before applying", Blocked("orders", applied: false),
-            """{"WriteCalls": 0, "Brokers": 1, "Findings": 2, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
+            """{"WriteCalls": 0, "Brokers": 1, "Findings": 2, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
         { "not converged", NotConverged("orders"),
-            """{"WriteCalls": 9, "Brokers": 3, "Findings": 0, "Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.NotConverged"}""" },
+            """{"WriteCalls": 9, "Brokers": 3, "Findings": 0, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.NotConverged"}""" },
+        { "brokers needing provisioning are counted", NeedsProvisioning("orders"),
+            """{"WriteCalls": 0, "Brokers": 4, "Findings": 3, "BrokersNeedingProvisioning": 2, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
         { "failed before its plan: what is not known is left out", Caught("orders", "BrokerLink.ClusterNotReady", "Cluster is UPDATING"),
             """{"Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.ClusterNotReady"}""" },
     };

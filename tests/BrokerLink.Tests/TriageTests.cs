@@ -13,27 +13,37 @@ public sealed class TriageTests
     private const string UnlinkedCluster = "arn:aws:kafka:us-east-1:123456789012:cluster/payments/1f1f1f1f-0000-1111-2222-333344445555-3";
 
     /// <summary>The table, deliberately out of order.</summary>
-    private static readonly (string Id, string Kind, string Cluster)[] Table =
+    private static readonly (string Id, string Kind, string? Cluster)[] Table =
     [
         ("zeta", "msk-single-nlb", ZetaCluster),
         ("orders", "msk-single-nlb", ClusterArn),
         ("inventory", "msk-single-nlb", OtherClusterArn),
     ];
 
-    internal static string Input(string? ev, (string Id, string Kind, string Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn) =>
+    internal static string Input(string? ev, (string Id, string Kind, string? Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn) =>
         new JsonObject
         {
             ["event"] = ev is null ? null : JsonNode.Parse(ev),
-            ["links"] = new JsonArray([.. (links ?? Table).Select(l => (JsonNode)new JsonObject
-            {
-                ["pk"] = new JsonObject { ["S"] = "LINK" },
-                ["sk"] = new JsonObject { ["S"] = l.Id },
-                ["kind"] = new JsonObject { ["S"] = l.Kind },
-                ["clusterArn"] = new JsonObject { ["S"] = l.Cluster },
-            })]),
+            ["links"] = new JsonArray([.. (links ?? Table).Select(l => (JsonNode)Item(l.Id, l.Kind, l.Cluster))]),
             ["linksTruncated"] = truncated,
             ["stateMachineArn"] = stateMachineArn,
         }.ToJsonString();
+
+    /// <summary>A link item; a link without a cluster (ec2-self-managed) has no clusterArn attribute.</summary>
+    private static JsonObject Item(string id, string kind, string? cluster)
+    {
+        var item = new JsonObject
+        {
+            ["pk"] = new JsonObject { ["S"] = "LINK" },
+            ["sk"] = new JsonObject { ["S"] = id },
+            ["kind"] = new JsonObject { ["S"] = kind },
+        };
+        if (cluster is not null)
+        {
+            item["clusterArn"] = new JsonObject { ["S"] = cluster };
+        }
+        return item;
+    }
 
     private static string CloudTrail(
         string call = "UpdateBrokerCount", string account = Account, string region = "us-east-1",
@@ -108,9 +118,48 @@ public sealed class TriageTests
         { "CloudTrail event carrying allowRemovals does not allow removals",
             CloudTrail().Replace("\"version\":\"0\"", "\"version\":\"0\",\"allowRemovals\":true"),
             Selected("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ClusterArn}", "orders") },
-        { "EC2 state change", """{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"instance-id": "i-0abc", "state": "terminated"}}""",
-            Ignored("ec2:terminated", "instance i-0abc is terminated: no link kind follows EC2 instances yet") },
+        // Deliberately changed with issue 3: an EC2 state change now selects the ec2-self-managed links (none in this table).
+        { "EC2 state change without ec2 links", Ec2("terminated"),
+            Ignored("ec2:terminated", "instance i-0abc is terminated: no ec2-self-managed link follows EC2 instances") },
     };
+
+    private static string Ec2(string state, string account = Account, string region = "us-east-1") =>
+        $$$"""{"version": "0", "source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "account": "{{{account}}}", "region": "{{{region}}}", "resources": [], "detail": {"instance-id": "i-0abc", "state": "{{{state}}}"} }""";
+
+    /// <summary>The table with links of every kind: two ec2-self-managed links (no clusterArn), msk links beside them.</summary>
+    private static readonly (string Id, string Kind, string? Cluster)[] MixedTable =
+    [
+        ("orders", "msk-single-nlb", ClusterArn),
+        ("ledger", "ec2-self-managed", null),
+        ("payments", "msk-nlb-per-broker", OtherClusterArn),
+        ("audit", "ec2-self-managed", null),
+        ("events", "msk-serverless", ZetaCluster),
+    ];
+
+    public static TheoryData<string, string, string> Ec2Events => new()
+    {
+        { "running instance: every ec2 link", Ec2("running"), Selected("ec2:running", "instance i-0abc is running", "audit", "ledger") },
+        { "terminated instance", Ec2("terminated"), Selected("ec2:terminated", "instance i-0abc is terminated", "audit", "ledger") },
+        { "stopped instance", Ec2("stopped"), Selected("ec2:stopped", "instance i-0abc is stopped", "audit", "ledger") },
+        { "another account", Ec2("running", account: "210987654321"),
+            Ignored("ec2:running", "instance i-0abc is running in account 210987654321, not this deployment's account 123456789012") },
+        { "another region", Ec2("running", region: "eu-west-1"),
+            Ignored("ec2:running", "instance i-0abc is running in region eu-west-1, not this deployment's region us-east-1") },
+        { "a CloudTrail call still matches by cluster only", CloudTrail(response: OtherClusterArn, request: OtherClusterArn),
+            Selected("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {OtherClusterArn}", "payments") },
+        { "a schedule selects every kind", """{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""",
+            Selected("schedule", "scheduled sweep", "audit", "events", "ledger", "orders", "payments") },
+    };
+
+    [Theory]
+    [MemberData(nameof(Ec2Events))]
+    public void Ec2_state_changes_select_every_ec2_link_of_this_deployment(string what, string ev, string expected)
+    {
+        var output = Invoke(Lambda.Triage, Input(ev, MixedTable));
+
+        JsonAssert.Equal(expected, output);
+        Assert.NotNull(what);
+    }
 
     [Theory]
     [MemberData(nameof(Events))]
@@ -156,7 +205,11 @@ public sealed class TriageTests
         { "CloudTrail without a name",  Input("""{"source": "aws.kafka", "detail-type": "AWS API Call via CloudTrail", "detail": {}}"""), typeof(InvalidInputException), "event.detail.eventName: missing" },
         { "more links than one page",   Input(CloudTrail(), truncated: true),                                           typeof(InvalidInputException), "linksTruncated: true: the links Query returned more than one page" },
         { "unparsable state machine",   Input(CloudTrail(), stateMachineArn: "arn:aws:states:us-east-1:123:stateMachine:x"), typeof(InvalidInputException), "stateMachineArn: 'arn:aws:states:us-east-1:123:stateMachine:x' is not a state machine ARN" },
-        { "link of an unknown kind",    Input(CloudTrail(), links: [("orders", "msk-serverless", ClusterArn)]),          typeof(InvalidInputException), "links[0].kind.S: link 'orders' has kind 'msk-serverless', which is not a known link kind (msk-single-nlb)" },
+        { "link of an unknown kind",    Input(CloudTrail(), links: [("orders", "msk-unknown", ClusterArn)]),             typeof(InvalidInputException), "links[0].kind.S: link 'orders' has kind 'msk-unknown', which is not a known link kind (msk-single-nlb, msk-nlb-per-broker, msk-serverless, ec2-self-managed)" },
+        { "msk link without a cluster", Input(CloudTrail(), links: [("orders", "msk-serverless", null)]),                typeof(InvalidInputException), "links[0].clusterArn.S: missing" },
+        { "ec2 link with a cluster",    Input(CloudTrail(), links: [("ledger", "ec2-self-managed", ClusterArn)]),        typeof(InvalidInputException), "links[0].clusterArn: link 'ledger' is ec2-self-managed, which has no cluster" },
+        { "EC2 event without account",  Input(Ec2("running").Replace("\"account\": \"123456789012\", ", "")),          typeof(InvalidInputException), "event.account: missing" },
+        { "EC2 event with a bad region", Input(Ec2("running", region: "moon")),                                            typeof(InvalidInputException), "event.region: 'moon' is not an AWS region" },
         { "link with a bad id",         Input(CloudTrail(), links: [("Orders", "msk-single-nlb", ClusterArn)]),          typeof(InvalidInputException), "links[0].sk.S: 'Orders' is not a link id" },
         { "link with a bad cluster",    Input(CloudTrail(), links: [("orders", "msk-single-nlb", "orders")]),            typeof(InvalidInputException), "links[0].clusterArn.S: 'orders' is not an MSK cluster ARN" },
         { "links missing",              """{"event": {"action": "reconcile", "all": true}, "linksTruncated": false, "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Reconcile"}""", typeof(InvalidInputException), "links: missing" },

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BrokerLink.Functions.Planning;
 using System.Text.Json.Serialization;
 
 namespace BrokerLink.Functions.Onboarding;
@@ -40,7 +41,8 @@ internal sealed record ConsumerRequest(
     bool? AcceptConnection = null,
     string? HostedZoneId = null,
     CreateZoneRequest? CreateZone = null,
-    string? RoleArn = null);
+    string? RoleArn = null,
+    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null);
 
 /// <summary>The zone is created in the account of the consumer's role, attached to <see cref="VpcId"/> of that account.</summary>
 internal sealed record CreateZoneRequest(string? Name = null, string? VpcId = null, string? VpcRegion = null, AssociateVpcRequest? AssociateVpc = null);
@@ -139,4 +141,9 @@ internal sealed record ReconcileRequest(
     bool AllowRemovals,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LinkConfig);
 
-internal sealed record ZoneRef(string HostedZoneId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? RoleArn);
+/// <summary><see cref="Names"/>: the record names the link writes in every zone when its config says them (msk-serverless,
+/// ec2-self-managed), else null (they are the brokers' names, known once Reconcile has listed them).</summary>
+internal sealed record ZoneRef(
+    string HostedZoneId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? RoleArn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<string>? Names = null);

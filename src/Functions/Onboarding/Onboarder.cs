@@ -56,6 +56,10 @@ internal static class Onboarder
         var config = LinkConfigReader.Validate(wire, "link");
         InDeployment(config, run.Deployment);
         var principals = config.Consumers.Select(c => c.Principal).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        if (principals.Count > 0 && config.Kind == LinkKinds.MskNlbPerBroker)
+        {
+            throw PerBrokerPrincipal("link.consumers");
+        }
         if (principals.Count > 0 && config.EndpointServiceId is null)
         {
             throw Check.Invalid("link.endpointServiceId", "missing: consumers with a principal are allowed on the link's endpoint service");
@@ -76,7 +80,9 @@ internal static class Onboarder
             throw Check.Invalid("link.linkId", $"link '{config.LinkId}' is already registered with another config: change it with update-link");
         }
         var allow = principals.Count > 0 ? new PrincipalChange(config.EndpointServiceId!, principals) : null;
-        return Decision("register-link", config, run, $"register link '{config.LinkId}' for cluster {config.ClusterArn.Value} on {config.LoadBalancerArn.Value}",
+        return Decision("register-link", config, run, $"register {config.Kind} link '{config.LinkId}'"
+            + (config.ClusterArn is { } cluster ? $" for cluster {cluster.Value}" : $" for instances tagged {config.BrokerTag?.Key} = {config.BrokerTag?.Value}")
+            + (config.LoadBalancerArn is { } nlb ? $" on {nlb.Value}" : $" with {config.ConfiguredBrokers.Count} broker target groups"),
             allow: allow, store: store, notes: notes);
     }
 
@@ -92,10 +98,14 @@ internal static class Onboarder
         InDeployment(proposed, run.Deployment);
         var stored = Stored(run, proposed.LinkId, "link.linkId");
         var current = Current(stored, "link.linkId");
-        if (proposed.LoadBalancerArn.Value != current.LoadBalancerArn.Value)
+        if (proposed.Kind != current.Kind)
+        {
+            throw Check.Invalid("link.kind", $"the link is {current.Kind}: a link cannot change its kind; remove it and register it again");
+        }
+        if (proposed.LoadBalancerArn?.Value != current.LoadBalancerArn?.Value)
         {
             throw Check.Invalid("link.loadBalancerArn",
-                $"the link is on {current.LoadBalancerArn.Value}: a link cannot move to another load balancer; remove it and register it again");
+                $"the link is on {current.LoadBalancerArn?.Value}: a link cannot move to another load balancer; remove it and register it again");
         }
         var allowed = Principals(current);
         if (allowed.Count > 0 && proposed.EndpointServiceId != current.EndpointServiceId)
@@ -151,24 +161,43 @@ internal static class Onboarder
         var c = Check.Present(request.Consumer, "consumer");
 
         var name = Check.ConsumerName(c.Name, "consumer.name");
+        var perBroker = current.Kind == LinkKinds.MskNlbPerBroker;
+        if (perBroker)
+        {
+            PerBrokerConsumer(c);
+        }
+        else if (c.BrokerEndpoints is not null)
+        {
+            throw Check.Invalid("consumer.brokerEndpoints", $"not allowed for kind '{current.Kind}': brokerEndpoints are for msk-nlb-per-broker links; give endpointDnsName");
+        }
         var principal = c.Principal is null ? null : Principal(c.Principal, run.Deployment);
-        if (c is { EndpointDnsName: null, HostedZoneId: null, CreateZone: null, AcceptConnection: not true })
+        if (!perBroker && c is { EndpointDnsName: null, HostedZoneId: null, CreateZone: null, AcceptConnection: not true })
         {
             return AllowOnly(id, current, name, principal, run);
         }
-        var endpoint = Check.EndpointDnsName(c.EndpointDnsName, "consumer.endpointDnsName");
-        if (endpoint.Region != run.Deployment.Region)
+        string? endpointName = null, endpointZone = null, endpointId = null;
+        List<BrokerEndpoint>? brokerEndpoints = null;
+        if (perBroker)
         {
-            throw Check.Invalid("consumer.endpointDnsName", $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
+            brokerEndpoints = BrokerEndpoints(c.BrokerEndpoints, run);
         }
-        if (current.EndpointServiceId is { } service && endpoint.ServiceId != service)
+        else
         {
-            throw Check.Invalid("consumer.endpointDnsName", $"'{endpoint.DnsName}' is an endpoint of {endpoint.ServiceId}, not of the link's endpoint service {service}");
-        }
-        var endpointZone = Check.HostedZoneId(c.EndpointHostedZoneId, "consumer.endpointHostedZoneId");
-        if (c.VpcEndpointId is not null && Check.VpcEndpointId(c.VpcEndpointId, "consumer.vpcEndpointId") != endpoint.EndpointId)
-        {
-            throw Check.Invalid("consumer.vpcEndpointId", $"'{c.VpcEndpointId}' is not the endpoint consumer.endpointDnsName names ({endpoint.EndpointId})");
+            var endpoint = Check.EndpointDnsName(c.EndpointDnsName, "consumer.endpointDnsName");
+            if (endpoint.Region != run.Deployment.Region)
+            {
+                throw Check.Invalid("consumer.endpointDnsName", $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
+            }
+            if (current.EndpointServiceId is { } service && endpoint.ServiceId != service)
+            {
+                throw Check.Invalid("consumer.endpointDnsName", $"'{endpoint.DnsName}' is an endpoint of {endpoint.ServiceId}, not of the link's endpoint service {service}");
+            }
+            endpointZone = Check.HostedZoneId(c.EndpointHostedZoneId, "consumer.endpointHostedZoneId");
+            if (c.VpcEndpointId is not null && Check.VpcEndpointId(c.VpcEndpointId, "consumer.vpcEndpointId") != endpoint.EndpointId)
+            {
+                throw Check.Invalid("consumer.vpcEndpointId", $"'{c.VpcEndpointId}' is not the endpoint consumer.endpointDnsName names ({endpoint.EndpointId})");
+            }
+            (endpointName, endpointId) = (endpoint.DnsName, endpoint.EndpointId);
         }
         var role = c.RoleArn is null ? null : Check.RoleArn(c.RoleArn, "consumer.roleArn");
         var accept = c.AcceptConnection ?? false;
@@ -177,13 +206,18 @@ internal static class Onboarder
             throw Check.Invalid("linkId", $"link '{id}' has no endpointServiceId: set it with update-link before allowing consumers on its endpoint service");
         }
 
-        var (zoneId, creation, association) = ConsumerZone(c, id, name, role, run);
+        var (zoneId, creation, association) = ConsumerZone(c, current, name, role, run);
         var existing = current.Consumers.FirstOrDefault(x => x.Name == name);
-        var consumer = new Consumer(name, zoneId ?? existing?.HostedZoneId ?? "", endpoint.DnsName, endpointZone, role, principal);
-        var rerun = existing is not null;
-        if (existing is not null && existing != consumer)
+        var consumer = new Consumer(name, zoneId ?? existing?.HostedZoneId ?? "", endpointName, endpointZone, role, principal, brokerEndpoints);
+        // A per-broker consumer gains an endpoint with every broker provisioned: its endpoints change in place, so the
+        // records of its other brokers stay up meanwhile (removing and adding it again would delete them).
+        var newEndpoints = perBroker && existing is not null && !existing.SameAs(consumer)
+            && existing.HostedZoneId == consumer.HostedZoneId && existing.RoleArn == consumer.RoleArn;
+        var rerun = existing is not null && !newEndpoints;
+        if (existing is not null && !existing.SameAs(consumer) && !newEndpoints)
         {
-            throw Check.Invalid("consumer.name", $"'{name}' is already a consumer of link '{id}' (zone {existing.HostedZoneId}, endpoint {existing.EndpointDnsName}): remove it first to change it");
+            var where = existing.EndpointDnsName is { } dns ? $"endpoint {dns}" : $"endpoints for brokers {string.Join(", ", (existing.BrokerEndpoints ?? []).Select(e => e.BrokerId))}";
+            throw Check.Invalid("consumer.name", $"'{name}' is already a consumer of link '{id}' (zone {existing.HostedZoneId}, {where}): remove it first to change it");
         }
         if (zoneId is not null && current.Consumers.FirstOrDefault(x => x.HostedZoneId == zoneId && x.Name != name) is { } other)
         {
@@ -195,7 +229,7 @@ internal static class Onboarder
         }
 
         var allow = principal is null ? null : new PrincipalChange(current.EndpointServiceId!, [principal]);
-        var acceptance = accept ? new ConnectionAcceptance(current.EndpointServiceId!, endpoint.EndpointId) : null;
+        var acceptance = accept ? new ConnectionAcceptance(current.EndpointServiceId!, endpointId!) : null;
         var summary = $"add consumer '{name}' to link '{id}'";
         if (zoneId is null)
         {
@@ -209,13 +243,17 @@ internal static class Onboarder
         }
         var added = current with
         {
-            Consumers = rerun ? current.Consumers : [.. current.Consumers, consumer],
+            Consumers = newEndpoints ? [.. current.Consumers.Select(x => x.Name == name ? consumer : x)]
+                : rerun ? current.Consumers
+                : [.. current.Consumers, consumer],
             RetiringZones = [.. current.Retiring.Where(r => r.HostedZoneId != zoneId)],
         };
         var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored));
-        var rerunNotes = rerun ? new List<string> { $"consumer '{name}' is already stored with these settings: the steps are run again" } : [];
+        var rerunNotes = rerun ? new List<string> { $"consumer '{name}' is already stored with these settings: the steps are run again" }
+            : newEndpoints ? [$"consumer '{name}' gets new broker endpoints (brokers {string.Join(", ", brokerEndpoints!.Select(e => e.BrokerId))}): its records follow"]
+            : [];
         return Decision("add-consumer", added, run, summary, allow: allow, accept: acceptance, createZone: creation, associate: association,
-            store: store, recordsZone: new ZoneRef(zoneId, role), notes: rerunNotes);
+            store: store, recordsZone: new ZoneRef(zoneId, role, LinkKinds.RecordNames(added)), notes: rerunNotes);
     }
 
     /// <summary>
@@ -279,11 +317,58 @@ internal static class Onboarder
             store: store, revoke: revoke, finish: finish, notes: notes);
     }
 
+    // ------------------------------------------------------------------ msk-nlb-per-broker consumers
+
+    /// <summary>One link of this kind has an endpoint service per broker, all the operator's: onboarding allows and accepts nothing.</summary>
+    private static InvalidInputException PerBrokerPrincipal(string path) => Check.Invalid(path,
+        "not allowed for kind 'msk-nlb-per-broker': the link has an endpoint service per broker, so the operator allows the consumer's principal "
+        + "(and accepts its connections) on each broker's endpoint service; give only the consumer's brokerEndpoints");
+
+    private static void PerBrokerConsumer(ConsumerRequest c)
+    {
+        if (c.Principal is not null)
+        {
+            throw PerBrokerPrincipal("consumer.principal");
+        }
+        if (c.AcceptConnection is not null)
+        {
+            throw PerBrokerPrincipal("consumer.acceptConnection");
+        }
+        foreach (var (value, field) in new[] { (c.EndpointDnsName, "endpointDnsName"), (c.EndpointHostedZoneId, "endpointHostedZoneId"), (c.VpcEndpointId, "vpcEndpointId") })
+        {
+            if (value is not null)
+            {
+                throw Check.Invalid($"consumer.{field}", "not allowed for kind 'msk-nlb-per-broker': give consumer.brokerEndpoints, one endpoint per broker");
+            }
+        }
+    }
+
+    private static List<BrokerEndpoint> BrokerEndpoints(IReadOnlyList<BrokerEndpointWire?>? wire, Run run)
+    {
+        var endpoints = new List<BrokerEndpoint>();
+        foreach (var (e, path) in Check.Items(Check.Present(wire, "consumer.brokerEndpoints"), "consumer.brokerEndpoints"))
+        {
+            var id = e.BrokerId is { } n and >= 1 and <= 65535 ? n : throw Check.Invalid($"{path}.brokerId", e.BrokerId is null ? "missing" : $"{e.BrokerId} is not an MSK broker id (1-65535)");
+            var endpoint = Check.EndpointDnsName(e.EndpointDnsName, $"{path}.endpointDnsName");
+            if (endpoint.Region != run.Deployment.Region)
+            {
+                throw Check.Invalid($"{path}.endpointDnsName", $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
+            }
+            if (endpoints.Any(other => other.BrokerId == id))
+            {
+                throw Check.Invalid($"{path}.brokerId", $"broker {id} has two endpoints");
+            }
+            endpoints.Add(new BrokerEndpoint(id, endpoint.DnsName, Check.HostedZoneId(e.EndpointHostedZoneId, $"{path}.endpointHostedZoneId")));
+        }
+        return endpoints.Count > 0 ? [.. endpoints.OrderBy(x => x.BrokerId)] : throw Check.Invalid("consumer.brokerEndpoints", "empty: give the consumer's endpoint for each broker");
+    }
+
     // ------------------------------------------------------------------ the consumer's zone
 
     private static (string? ZoneId, ZoneCreation? Creation, VpcAssociation? Association) ConsumerZone(
-        ConsumerRequest c, string linkId, string name, string? role, Run run)
+        ConsumerRequest c, LinkConfig link, string name, string? role, Run run)
     {
+        var linkId = link.LinkId;
         if (c.HostedZoneId is not null && c.CreateZone is not null)
         {
             throw Check.Invalid("consumer.createZone", "give consumer.hostedZoneId (an existing zone) or consumer.createZone (a zone to create), not both");
@@ -299,7 +384,14 @@ internal static class Onboarder
         {
             throw Check.Invalid("consumer.roleArn", "missing: a zone is created in the consumer's account, through the role it deployed with consumer-account.yaml");
         }
-        var zoneName = create.Name is null ? $"kafka.{run.Deployment.Region}.amazonaws.com" : Check.DnsName(create.Name, "consumer.createZone.name");
+        var zoneName = create.Name is not null ? Check.DnsName(create.Name, "consumer.createZone.name") : link.Kind switch
+        {
+            // The wildcard *.kafka-serverless.<region>.amazonaws.com lives in a zone of that name.
+            LinkKinds.MskServerless => $"kafka-serverless.{run.Deployment.Region}.amazonaws.com",
+            LinkKinds.Ec2SelfManaged => throw Check.Invalid("consumer.createZone.name",
+                "missing: an ec2-self-managed link's names are the operator's (recordNames), so is the zone that holds them"),
+            _ => $"kafka.{run.Deployment.Region}.amazonaws.com",
+        };
         var vpc = new VpcRef(Check.VpcId(create.VpcId, "consumer.createZone.vpcId"),
             create.VpcRegion is null ? run.Deployment.Region : Check.AwsRegion(create.VpcRegion, "consumer.createZone.vpcRegion"));
         var reference = $"brokerlink-{linkId}-{name}";
@@ -387,8 +479,14 @@ internal static class Onboarder
 
     private static void InDeployment(LinkConfig config, Arn deployment)
     {
-        foreach (var (arn, field) in new[] { (config.ClusterArn, "link.clusterArn"), (config.LoadBalancerArn, "link.loadBalancerArn") })
+        var arns = new[] { (config.ClusterArn, "link.clusterArn"), (config.LoadBalancerArn, "link.loadBalancerArn") }
+            .Concat(config.ConfiguredBrokers.Select((b, i) => ((Arn?)Arn.Parse(b.TargetGroupArn), $"link.brokers[{i}].targetGroupArn")));
+        foreach (var (given, field) in arns)
         {
+            if (given is not { } arn)
+            {
+                continue;
+            }
             if (arn.Region != deployment.Region)
             {
                 throw Check.Invalid(field, $"region {arn.Region} is not this deployment's region {deployment.Region}");

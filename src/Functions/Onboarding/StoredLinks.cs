@@ -43,17 +43,26 @@ internal static class StoredLinks
     public static LinkConfigWire ToWire(LinkConfig c) => new(
         c.LinkId,
         c.Kind,
-        c.ClusterArn.Value,
-        c.LoadBalancerArn.Value,
+        c.ClusterArn?.Value,
+        c.LoadBalancerArn?.Value,
         c.ListenerBasePort,
         c.TargetPort,
         c.BootstrapPort,
         c.ProviderZoneId is null ? null : new ProviderZoneWire(c.ProviderZoneId),
-        [.. c.Consumers.Select(x => new ConsumerWire(x.Name, x.HostedZoneId, x.EndpointDnsName, x.EndpointHostedZoneId, x.RoleArn, x.Principal))],
+        [.. c.Consumers.Select(x => new ConsumerWire(x.Name, x.HostedZoneId, x.EndpointDnsName, x.EndpointHostedZoneId, x.RoleArn, x.Principal,
+            x.BrokerEndpoints is null ? null : [.. x.BrokerEndpoints.Select(e => new BrokerEndpointWire(e.BrokerId, e.EndpointDnsName, e.EndpointHostedZoneId))]))],
         c.MaxRemovalShare == LinkConfig.DefaultMaxRemovalShare ? null : new GuardsWire(c.MaxRemovalShare),
         c.EndpointServiceId,
         c.Retiring.Count == 0 ? null : [.. c.Retiring.Select(r => new RetiringZoneWire(r.HostedZoneId, r.RoleArn, r.Consumer, r.Principal))],
-        c.Retired ? true : null);
+        c.Retired ? true : null,
+        c.Brokers is null ? null : [.. c.Brokers.Select(b => new BrokerTargetGroupWire(b.BrokerId, b.TargetGroupArn))],
+        c.VpcEndpointId,
+        c.ListenerPort,
+        c.BrokerTag is null ? null : new BrokerTagWire(c.BrokerTag.Key, c.BrokerTag.Value),
+        c.BrokerIdTagKey,
+        c.RecordNames,
+        c.ServerProperties is not { } p ? null
+            : new ServerPropertiesWire(p.ListenerName, p.SecurityProtocol, p.InternalListenerName, p.InternalPort, p.InternalSecurityProtocol));
 
     /// <summary>What a conditional write expects to find: no item, an item at a version, or an item written before versions (by its config).</summary>
     public sealed record Expected(long? Version, string? LegacyConfig, bool Absent)
@@ -78,10 +87,14 @@ internal static class StoredLinks
             ["pk"] = new(S: Partition),
             ["sk"] = new(S: config.LinkId),
             ["kind"] = new(S: config.Kind),
-            ["clusterArn"] = new(S: config.ClusterArn.Value),
-            ["config"] = new(S: text),
-            ["version"] = new(N: version.ToString(CultureInfo.InvariantCulture)),
         };
+        // Triage matches CloudTrail events on it; a link without a cluster (ec2-self-managed) has none.
+        if (config.ClusterArn is { } cluster)
+        {
+            item["clusterArn"] = new(S: cluster.Value);
+        }
+        item["config"] = new(S: text);
+        item["version"] = new(N: version.ToString(CultureInfo.InvariantCulture));
         return Write("put", version, config.LinkId, item, expected);
     }
 

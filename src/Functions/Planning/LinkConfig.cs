@@ -16,7 +16,14 @@ internal sealed record LinkConfigWire(
     GuardsWire? Guards = null,
     string? EndpointServiceId = null,
     IReadOnlyList<RetiringZoneWire?>? RetiringZones = null,
-    bool? Retired = null);
+    bool? Retired = null,
+    IReadOnlyList<BrokerTargetGroupWire?>? Brokers = null,
+    string? VpcEndpointId = null,
+    int? ListenerPort = null,
+    BrokerTagWire? BrokerTag = null,
+    string? BrokerIdTagKey = null,
+    IReadOnlyList<string?>? RecordNames = null,
+    ServerPropertiesWire? ServerProperties = null);
 
 internal sealed record GuardsWire(double? MaxRemovalShare = null);
 
@@ -28,18 +35,37 @@ internal sealed record ConsumerWire(
     string? EndpointDnsName = null,
     string? EndpointHostedZoneId = null,
     string? RoleArn = null,
-    string? Principal = null);
+    string? Principal = null,
+    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null);
+
+/// <summary>msk-nlb-per-broker: the operator's target group (behind the operator's NLB and listener) of broker <see cref="BrokerId"/>.</summary>
+internal sealed record BrokerTargetGroupWire(int? BrokerId = null, string? TargetGroupArn = null);
+
+/// <summary>msk-nlb-per-broker: a consumer's interface endpoint to broker <see cref="BrokerId"/>'s endpoint service.</summary>
+internal sealed record BrokerEndpointWire(int? BrokerId = null, string? EndpointDnsName = null, string? EndpointHostedZoneId = null);
+
+internal sealed record BrokerTagWire(string? Key = null, string? Value = null);
+
+internal sealed record ServerPropertiesWire(
+    string? ListenerName = null,
+    string? SecurityProtocol = null,
+    string? InternalListenerName = null,
+    int? InternalPort = null,
+    string? InternalSecurityProtocol = null);
 
 /// <summary>A zone that is no longer the link's: Reconcile deletes the link's records there. Onboarding notes whose it was.</summary>
 internal sealed record RetiringZoneWire(string? HostedZoneId = null, string? RoleArn = null, string? Consumer = null, string? Principal = null);
 
-/// <summary>A validated link config.</summary>
+/// <summary>
+/// A validated link config. Which fields are set depends on <see cref="Kind"/> (see <see cref="LinkConfigReader"/>):
+/// a field the kind does not use is null (or empty).
+/// </summary>
 internal sealed record LinkConfig(
     string LinkId,
     string Kind,
-    Arn ClusterArn,
-    Arn LoadBalancerArn,
-    int ListenerBasePort,
+    Arn? ClusterArn,
+    Arn? LoadBalancerArn,
+    int? ListenerBasePort,
     int TargetPort,
     int? BootstrapPort,
     string? ProviderZoneId,
@@ -47,7 +73,14 @@ internal sealed record LinkConfig(
     double MaxRemovalShare,
     string? EndpointServiceId = null,
     IReadOnlyList<RetiringZone>? RetiringZones = null,
-    bool Retired = false)
+    bool Retired = false,
+    IReadOnlyList<BrokerTargetGroup>? Brokers = null,
+    string? VpcEndpointId = null,
+    int? ListenerPort = null,
+    BrokerTag? BrokerTag = null,
+    string? BrokerIdTagKey = null,
+    IReadOnlyList<string>? RecordNames = null,
+    ServerPropertiesConfig? ServerProperties = null)
 {
     /// <summary>The share of owned targets or records one run may remove when the link config does not say.</summary>
     public const double DefaultMaxRemovalShare = 0.5;
@@ -62,9 +95,41 @@ internal sealed record LinkConfig(
 
     /// <summary>Every zone Reconcile observes: the link's zones, then the retiring ones.</summary>
     public IReadOnlyList<Zone> ObservedZones => [.. Zones, .. Retiring.Select(r => new Zone(r.HostedZoneId, r.RoleArn))];
+
+    public IReadOnlyList<BrokerTargetGroup> ConfiguredBrokers => Brokers ?? [];
 }
 
-internal sealed record Consumer(string Name, string HostedZoneId, string EndpointDnsName, string EndpointHostedZoneId, string? RoleArn, string? Principal = null);
+/// <summary><see cref="EndpointDnsName"/> and <see cref="EndpointHostedZoneId"/> for every kind but msk-nlb-per-broker, whose consumers have <see cref="BrokerEndpoints"/>.</summary>
+internal sealed record Consumer(
+    string Name,
+    string HostedZoneId,
+    string? EndpointDnsName,
+    string? EndpointHostedZoneId,
+    string? RoleArn,
+    string? Principal = null,
+    IReadOnlyList<BrokerEndpoint>? BrokerEndpoints = null)
+{
+    /// <summary>Same settings (record equality compares lists by reference).</summary>
+    public bool SameAs(Consumer other) =>
+        this with { BrokerEndpoints = null } == other with { BrokerEndpoints = null }
+        && (BrokerEndpoints ?? []).SequenceEqual(other.BrokerEndpoints ?? []);
+}
+
+internal sealed record BrokerEndpoint(int BrokerId, string EndpointDnsName, string EndpointHostedZoneId);
+
+internal sealed record BrokerTargetGroup(int BrokerId, string TargetGroupArn);
+
+internal sealed record BrokerTag(string Key, string Value);
+
+internal sealed record ServerPropertiesConfig(
+    string ListenerName,
+    string SecurityProtocol,
+    string InternalListenerName,
+    int InternalPort,
+    string InternalSecurityProtocol)
+{
+    public static readonly ServerPropertiesConfig Default = new("PRIVATELINK", "SSL", "INTERNAL", 9092, "SSL");
+}
 
 internal sealed record RetiringZone(string HostedZoneId, string? RoleArn, string? Consumer, string? Principal);
 
@@ -87,6 +152,50 @@ internal static class LinkConfigReader
         return Json.Json.Read(value, Json.Json.Context.LinkConfigWire, root);
     }
 
+    /// <summary>Which fields each kind requires, takes with a default, or refuses (docs/contract.md, "Link kinds").</summary>
+    private enum Use { Required, Optional, NotAllowed }
+
+    private static readonly string[] KindFields =
+        ["clusterArn", "loadBalancerArn", "listenerBasePort", "targetPort", "bootstrapPort", "providerZone", "brokers", "vpcEndpointId",
+         "listenerPort", "brokerTag", "brokerIdTagKey", "recordNames", "serverProperties"];
+
+    private static Use FieldUse(string kind, string field) => (kind, field) switch
+    {
+        (LinkKinds.MskSingleNlb, "clusterArn" or "loadBalancerArn" or "listenerBasePort" or "targetPort") => Use.Required,
+        (LinkKinds.MskSingleNlb, "bootstrapPort" or "providerZone") => Use.Optional,
+        (LinkKinds.MskNlbPerBroker, "clusterArn" or "targetPort" or "brokers") => Use.Required,
+        (LinkKinds.MskServerless, "clusterArn" or "loadBalancerArn" or "vpcEndpointId") => Use.Required,
+        (LinkKinds.MskServerless, "targetPort" or "listenerPort" or "providerZone") => Use.Optional,
+        (LinkKinds.Ec2SelfManaged, "loadBalancerArn" or "brokerTag" or "listenerBasePort" or "targetPort" or "recordNames") => Use.Required,
+        (LinkKinds.Ec2SelfManaged, "brokerIdTagKey" or "bootstrapPort" or "serverProperties" or "providerZone") => Use.Optional,
+        _ => Use.NotAllowed,
+    };
+
+    private static bool Given(LinkConfigWire wire, string field) => field switch
+    {
+        "clusterArn" => wire.ClusterArn is not null,
+        "loadBalancerArn" => wire.LoadBalancerArn is not null,
+        "listenerBasePort" => wire.ListenerBasePort is not null,
+        "targetPort" => wire.TargetPort is not null,
+        "bootstrapPort" => wire.BootstrapPort is not null,
+        "providerZone" => wire.ProviderZone is not null,
+        "brokers" => wire.Brokers is not null,
+        "vpcEndpointId" => wire.VpcEndpointId is not null,
+        "listenerPort" => wire.ListenerPort is not null,
+        "brokerTag" => wire.BrokerTag is not null,
+        "brokerIdTagKey" => wire.BrokerIdTagKey is not null,
+        "recordNames" => wire.RecordNames is not null,
+        "serverProperties" => wire.ServerProperties is not null,
+        _ => throw new ArgumentOutOfRangeException(nameof(field), field, null),
+    };
+
+    /// <summary>The default ListenerNames port of msk-serverless: IAM authentication is the only one MSK Serverless offers.</summary>
+    public const int ServerlessPort = 9098;
+
+    public const string DefaultBrokerIdTagKey = "kafka-broker-id";
+
+    public const int MaxRecordNames = 10;
+
     public static LinkConfig Validate(LinkConfigWire wire, string root = DefaultRoot)
     {
         var linkId = Check.LinkId(wire.LinkId, $"{root}.linkId");
@@ -95,27 +204,77 @@ internal static class LinkConfigReader
         {
             throw Check.Invalid($"{root}.kind", $"'{kind}' is not a known link kind ({string.Join(", ", LinkKinds.Known)})");
         }
-        var cluster = Check.ClusterArn(wire.ClusterArn, $"{root}.clusterArn");
-        var loadBalancer = Check.LoadBalancerArn(wire.LoadBalancerArn, $"{root}.loadBalancerArn");
-        if (loadBalancer.Region != cluster.Region)
+        foreach (var field in KindFields)
+        {
+            var use = FieldUse(kind, field);
+            if (use == Use.NotAllowed && Given(wire, field))
+            {
+                throw Check.Invalid($"{root}.{field}", $"not allowed for kind '{kind}'");
+            }
+        }
+        // Required fields are checked in the order they are read, so the first problem in the config is the one named.
+        void Need(string field)
+        {
+            if (FieldUse(kind, field) == Use.Required && !Given(wire, field))
+            {
+                throw Check.Invalid($"{root}.{field}", $"missing (required for kind '{kind}')");
+            }
+        }
+
+        Need("clusterArn");
+        var cluster = wire.ClusterArn is null ? null : Check.ClusterArn(wire.ClusterArn, $"{root}.clusterArn");
+        Need("loadBalancerArn");
+        var loadBalancer = wire.LoadBalancerArn is null ? null : Check.LoadBalancerArn(wire.LoadBalancerArn, $"{root}.loadBalancerArn");
+        if (loadBalancer is not null && cluster is not null && loadBalancer.Region != cluster.Region)
         {
             throw Check.Invalid($"{root}.loadBalancerArn", $"region {loadBalancer.Region} is not the cluster's region {cluster.Region}");
         }
-        var basePort = Check.Port(wire.ListenerBasePort, $"{root}.listenerBasePort");
-        var targetPort = Check.Port(wire.TargetPort, $"{root}.targetPort");
+        Need("listenerBasePort");
+        Need("targetPort");
+        int? basePort = wire.ListenerBasePort is null ? null : Check.Port(wire.ListenerBasePort, $"{root}.listenerBasePort");
+        var targetPort = wire.TargetPort is null ? ServerlessPort : Check.Port(wire.TargetPort, $"{root}.targetPort");
         int? bootstrapPort = wire.BootstrapPort is null ? null : Check.Port(wire.BootstrapPort, $"{root}.bootstrapPort");
+        int? listenerPort = kind == LinkKinds.MskServerless
+            ? wire.ListenerPort is null ? targetPort : Check.Port(wire.ListenerPort, $"{root}.listenerPort")
+            : null;
         var providerZone = wire.ProviderZone is null ? null : Check.HostedZoneId(wire.ProviderZone.HostedZoneId, $"{root}.providerZone.hostedZoneId");
+        Need("vpcEndpointId");
+        Need("brokers");
+        Need("brokerTag");
+        Need("recordNames");
+        var vpcEndpoint = wire.VpcEndpointId is null ? null : Check.VpcEndpointId(wire.VpcEndpointId, $"{root}.vpcEndpointId");
+        var brokers = wire.Brokers is null ? null : ReadBrokers(wire.Brokers, cluster!, $"{root}.brokers");
+        var brokerTag = wire.BrokerTag is null ? null : new BrokerTag(
+            Check.Text(wire.BrokerTag.Key, $"{root}.brokerTag.key"), Check.Text(wire.BrokerTag.Value, $"{root}.brokerTag.value"));
+        var brokerIdTagKey = kind == LinkKinds.Ec2SelfManaged
+            ? wire.BrokerIdTagKey is null ? DefaultBrokerIdTagKey : Check.Text(wire.BrokerIdTagKey, $"{root}.brokerIdTagKey")
+            : null;
+        var recordNames = wire.RecordNames is null ? null : ReadRecordNames(wire.RecordNames, $"{root}.recordNames");
+        var serverProperties = kind == LinkKinds.Ec2SelfManaged ? ReadServerProperties(wire.ServerProperties, targetPort, $"{root}.serverProperties") : null;
+        var perBroker = kind == LinkKinds.MskNlbPerBroker;
 
         var consumers = new List<Consumer>();
         foreach (var (c, path) in Check.Items(wire.Consumers, $"{root}.consumers"))
         {
-            var consumer = new Consumer(
-                Check.Text(c.Name, $"{path}.name"),
-                Check.HostedZoneId(c.HostedZoneId, $"{path}.hostedZoneId"),
-                Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName,
-                Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
-                c.RoleArn is null ? null : Check.RoleArn(c.RoleArn, $"{path}.roleArn"),
-                c.Principal is null ? null : Check.Principal(c.Principal, $"{path}.principal"));
+            var name = Check.Text(c.Name, $"{path}.name");
+            var zone = Check.HostedZoneId(c.HostedZoneId, $"{path}.hostedZoneId");
+            var role = c.RoleArn is null ? null : Check.RoleArn(c.RoleArn, $"{path}.roleArn");
+            var principal = c.Principal is null ? null : Check.Principal(c.Principal, $"{path}.principal");
+            Consumer consumer;
+            if (perBroker)
+            {
+                NotGiven(c.EndpointDnsName, $"{path}.endpointDnsName", kind, "give brokerEndpoints, one per broker");
+                NotGiven(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId", kind, "give brokerEndpoints, one per broker");
+                consumer = new Consumer(name, zone, null, null, role, principal, ReadBrokerEndpoints(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind));
+            }
+            else
+            {
+                NotGiven(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind, "brokerEndpoints are for msk-nlb-per-broker");
+                consumer = new Consumer(name, zone,
+                    Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName,
+                    Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
+                    role, principal);
+            }
             if (consumers.Any(other => other.Name == consumer.Name))
             {
                 throw Check.Invalid($"{path}.name", $"'{consumer.Name}' is used by another consumer");
@@ -148,6 +307,108 @@ internal static class LinkConfigReader
             retiring.Add(zone);
         }
         return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers, maxRemovalShare,
-            serviceId, retiring, wire.Retired ?? false);
+            serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties);
+    }
+
+    private static void NotGiven(object? value, string path, string kind, string why)
+    {
+        if (value is not null)
+        {
+            throw Check.Invalid(path, $"not allowed for kind '{kind}': {why}");
+        }
+    }
+
+    private static List<BrokerTargetGroup> ReadBrokers(IReadOnlyList<BrokerTargetGroupWire?> wire, Arn cluster, string root)
+    {
+        var brokers = new List<BrokerTargetGroup>();
+        foreach (var (b, path) in Check.Items(wire, root))
+        {
+            var id = BrokerId(b.BrokerId, $"{path}.brokerId");
+            var arn = Check.TargetGroupArn(b.TargetGroupArn, $"{path}.targetGroupArn");
+            if (arn.Region != cluster.Region)
+            {
+                throw Check.Invalid($"{path}.targetGroupArn", $"region {arn.Region} is not the cluster's region {cluster.Region}");
+            }
+            if (brokers.Any(other => other.BrokerId == id))
+            {
+                throw Check.Invalid($"{path}.brokerId", $"broker {id} is configured twice");
+            }
+            if (brokers.Any(other => other.TargetGroupArn == arn.Value))
+            {
+                throw Check.Invalid($"{path}.targetGroupArn", $"{arn.Value} is also another broker's target group");
+            }
+            brokers.Add(new BrokerTargetGroup(id, arn.Value));
+        }
+        if (brokers.Count == 0)
+        {
+            throw Check.Invalid(root, "empty: configure each broker's target group");
+        }
+        return [.. brokers.OrderBy(b => b.BrokerId)];
+    }
+
+    private static List<BrokerEndpoint> ReadBrokerEndpoints(IReadOnlyList<BrokerEndpointWire?>? wire, string root, string kind)
+    {
+        var endpoints = new List<BrokerEndpoint>();
+        foreach (var (e, path) in Check.Items(wire ?? throw Check.Invalid(root, $"missing (required for kind '{kind}')"), root))
+        {
+            var id = BrokerId(e.BrokerId, $"{path}.brokerId");
+            if (endpoints.Any(other => other.BrokerId == id))
+            {
+                throw Check.Invalid($"{path}.brokerId", $"broker {id} has two endpoints");
+            }
+            endpoints.Add(new BrokerEndpoint(id,
+                Check.EndpointDnsName(e.EndpointDnsName, $"{path}.endpointDnsName").DnsName,
+                Check.HostedZoneId(e.EndpointHostedZoneId, $"{path}.endpointHostedZoneId")));
+        }
+        return [.. endpoints.OrderBy(e => e.BrokerId)];
+    }
+
+    // MSK numbers brokers from 1.
+    private static int BrokerId(int? value, string path) => value switch
+    {
+        null => throw Check.Invalid(path, "missing"),
+        >= 1 and <= 65535 => value.Value,
+        _ => throw Check.Invalid(path, $"{value} is not an MSK broker id (1-65535)"),
+    };
+
+    private static List<string> ReadRecordNames(IReadOnlyList<string?> wire, string root)
+    {
+        var names = new List<string>();
+        for (var i = 0; i < wire.Count; i++)
+        {
+            var name = Check.DnsName(wire[i], $"{root}[{i}]");
+            if (names.Contains(name))
+            {
+                throw Check.Invalid($"{root}[{i}]", $"'{name}' is named twice");
+            }
+            names.Add(name);
+        }
+        if (names.Count is 0 or > MaxRecordNames)
+        {
+            throw Check.Invalid(root, $"{names.Count} names: give 1 to {MaxRecordNames}");
+        }
+        return names;
+    }
+
+    /// <summary>Unset fields (or no <c>serverProperties</c> at all) take the defaults: every ec2 plan gives each broker its lines.</summary>
+    private static ServerPropertiesConfig ReadServerProperties(ServerPropertiesWire? given, int targetPort, string root)
+    {
+        var d = ServerPropertiesConfig.Default;
+        var wire = given ?? new ServerPropertiesWire();
+        var config = new ServerPropertiesConfig(
+            wire.ListenerName is null ? d.ListenerName : Check.ListenerName(wire.ListenerName, $"{root}.listenerName"),
+            wire.SecurityProtocol is null ? d.SecurityProtocol : Check.SecurityProtocol(wire.SecurityProtocol, $"{root}.securityProtocol"),
+            wire.InternalListenerName is null ? d.InternalListenerName : Check.ListenerName(wire.InternalListenerName, $"{root}.internalListenerName"),
+            wire.InternalPort is null ? d.InternalPort : Check.Port(wire.InternalPort, $"{root}.internalPort"),
+            wire.InternalSecurityProtocol is null ? d.InternalSecurityProtocol : Check.SecurityProtocol(wire.InternalSecurityProtocol, $"{root}.internalSecurityProtocol"));
+        if (config.ListenerName == config.InternalListenerName)
+        {
+            throw Check.Invalid($"{root}.internalListenerName", $"'{config.InternalListenerName}' is also the PrivateLink listener's name");
+        }
+        if (config.InternalPort == targetPort)
+        {
+            throw Check.Invalid($"{root}.internalPort", $"{config.InternalPort} is also the PrivateLink listener's port (targetPort)");
+        }
+        return config;
     }
 }

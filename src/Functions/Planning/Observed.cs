@@ -9,8 +9,11 @@ internal sealed record Observed(
     IReadOnlyDictionary<string, IReadOnlyList<Target>> Registered,
     IReadOnlyDictionary<string, IReadOnlyList<ObservedRecord>> Zones);
 
-/// <summary><see cref="Key"/> is null unless this link owns the target group.</summary>
-internal sealed record ObservedTargetGroup(string Arn, string Name, string? Key);
+/// <summary>
+/// <see cref="Key"/> is null unless this link owns the target group. <see cref="Operator"/>: a group the operator
+/// created and configured for the link (msk-nlb-per-broker); BrokerLink may change its targets but never deletes it.
+/// </summary>
+internal sealed record ObservedTargetGroup(string Arn, string Name, string? Key, bool Operator = false);
 
 internal sealed record ObservedListener(string Arn, int Port, string? Key, IReadOnlyList<string> TargetGroupArns);
 
@@ -22,28 +25,47 @@ internal sealed record ObservedRecord(string Name, string Type, string? SetIdent
 
 internal static class Observation
 {
-    public static Observed Read(PlanInput input, LinkConfig config)
+    /// <summary>
+    /// Reads what <paramref name="spec"/> says the state machine observed: the load balancer's listeners and target groups,
+    /// or the operator's configured target groups (owned, keyed <c>broker-N</c>, only when tagged <c>brokerlink:link</c>
+    /// with the link's id), and every zone.
+    /// </summary>
+    public static Observed Read(PlanInput input, LinkConfig config, ObserveSpec spec)
     {
-        var tags = ReadTags(input.Tags);
+        var configured = spec.TargetGroupArns ?? [];
+        var observesResources = spec.LoadBalancer || configured.Count > 0;
+        var tags = ReadTags(observesResources ? Check.Present(input.Tags, "tags") : input.Tags ?? []);
         IReadOnlyList<Tag> TagsOf(string arn) => tags.GetValueOrDefault(arn) ?? [];
 
-        var listenersPage = Check.Present(input.Listeners, "listeners");
-        Complete(string.IsNullOrEmpty(listenersPage.NextMarker), "listeners", "has a NextMarker");
-        var listeners = Check.Items(listenersPage.Listeners, "listeners.Listeners").Select(x =>
+        var listeners = new List<ObservedListener>();
+        var groups = new List<ObservedTargetGroup>();
+        if (spec.LoadBalancer)
         {
-            var arn = Check.Text(x.Item.ListenerArn, $"{x.Path}.ListenerArn");
-            return new ObservedListener(arn, Check.Port(x.Item.Port, $"{x.Path}.Port"), Registry.OwnedKey(TagsOf(arn), config.LinkId), ForwardsTo(x.Item, x.Path));
-        }).ToList();
+            var listenersPage = Check.Present(input.Listeners, "listeners");
+            Complete(string.IsNullOrEmpty(listenersPage.NextMarker), "listeners", "has a NextMarker");
+            listeners.AddRange(Check.Items(listenersPage.Listeners, "listeners.Listeners").Select(x =>
+            {
+                var arn = Check.Text(x.Item.ListenerArn, $"{x.Path}.ListenerArn");
+                return new ObservedListener(arn, Check.Port(x.Item.Port, $"{x.Path}.Port"), Registry.OwnedKey(TagsOf(arn), config.LinkId), ForwardsTo(x.Item, x.Path));
+            }));
 
-        var groupsPage = Check.Present(input.TargetGroups, "targetGroups");
-        Complete(string.IsNullOrEmpty(groupsPage.NextMarker), "targetGroups", "has a NextMarker");
-        var groups = Check.Items(groupsPage.TargetGroups, "targetGroups.TargetGroups").Select(x =>
+            var groupsPage = Check.Present(input.TargetGroups, "targetGroups");
+            Complete(string.IsNullOrEmpty(groupsPage.NextMarker), "targetGroups", "has a NextMarker");
+            groups.AddRange(Check.Items(groupsPage.TargetGroups, "targetGroups.TargetGroups").Select(x =>
+            {
+                var arn = Check.Text(x.Item.TargetGroupArn, $"{x.Path}.TargetGroupArn");
+                return new ObservedTargetGroup(arn, Check.Text(x.Item.TargetGroupName, $"{x.Path}.TargetGroupName"), Registry.OwnedKey(TagsOf(arn), config.LinkId));
+            }));
+        }
+        foreach (var broker in config.ConfiguredBrokers.Where(b => configured.Contains(b.TargetGroupArn)))
         {
-            var arn = Check.Text(x.Item.TargetGroupArn, $"{x.Path}.TargetGroupArn");
-            return new ObservedTargetGroup(arn, Check.Text(x.Item.TargetGroupName, $"{x.Path}.TargetGroupName"), Registry.OwnedKey(TagsOf(arn), config.LinkId));
-        }).ToList();
+            var owned = TagsOf(broker.TargetGroupArn).Any(t => t.Key == Registry.LinkTag && t.Value == config.LinkId);
+            groups.Add(new ObservedTargetGroup(broker.TargetGroupArn, broker.TargetGroupArn.Split('/')[1],
+                owned ? Registry.BrokerKey(broker.BrokerId) : null, Operator: true));
+        }
 
-        return new Observed(groups, listeners, ReadTargetHealth(input.TargetHealth), ReadZones(input.Zones, config));
+        var health = observesResources ? Check.Present(input.TargetHealth, "targetHealth") : input.TargetHealth ?? [];
+        return new Observed(groups, listeners, ReadTargetHealth(health), ReadZones(input.Zones, config));
     }
 
     /// <summary>Unrolls a page chain, newest page first; a newest page that says there is more is a partial read.</summary>
@@ -67,10 +89,10 @@ internal static class Observation
     }
 
     // A resource missing from the tags reads as untagged, so as not ours: the planner then never changes it.
-    private static Dictionary<string, IReadOnlyList<Tag>> ReadTags(IReadOnlyList<TagsPage?>? pages)
+    private static Dictionary<string, IReadOnlyList<Tag>> ReadTags(IReadOnlyList<TagsPage?> pages)
     {
         var tags = new Dictionary<string, IReadOnlyList<Tag>>();
-        foreach (var (page, pagePath) in Check.Items(Check.Present(pages, "tags"), "tags"))
+        foreach (var (page, pagePath) in Check.Items(pages, "tags"))
         {
             foreach (var (description, path) in Check.Items(page.TagDescriptions, $"{pagePath}.TagDescriptions"))
             {
@@ -89,10 +111,10 @@ internal static class Observation
             .Distinct()];
 
     // A draining target is on its way out: it counts as not registered, so a desired one is registered again.
-    private static Dictionary<string, IReadOnlyList<Target>> ReadTargetHealth(IReadOnlyList<TargetHealthWire?>? outputs)
+    private static Dictionary<string, IReadOnlyList<Target>> ReadTargetHealth(IReadOnlyList<TargetHealthWire?> outputs)
     {
         var registered = new Dictionary<string, IReadOnlyList<Target>>();
-        foreach (var (output, path) in Check.Items(Check.Present(outputs, "targetHealth"), "targetHealth"))
+        foreach (var (output, path) in Check.Items(outputs, "targetHealth"))
         {
             var arn = Check.Text(output.TargetGroupArn, $"{path}.TargetGroupArn");
             registered[arn] = [.. Check.Items(output.TargetHealthDescriptions, $"{path}.TargetHealthDescriptions")

@@ -13,7 +13,27 @@ internal sealed record PlanOutput(
     PlanChanges Changes,
     IReadOnlyList<AdvertisedListener> AdvertisedListeners,
     IReadOnlyList<Finding> Findings,
-    PlanSummary Summary);
+    PlanSummary Summary,
+    IReadOnlyList<ServerPropertiesEntry> ServerProperties,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ObserveSpec? Observe);
+
+/// <summary>ec2-self-managed: the lines broker <see cref="BrokerId"/> (instance <see cref="InstanceId"/>) needs in its server.properties.</summary>
+internal sealed record ServerPropertiesEntry(int BrokerId, string InstanceId, IReadOnlyList<string> Lines);
+
+/// <summary>
+/// What the state machine observes for the link, computed by its kind from the config (the check pass): it branches on
+/// these capabilities, never on kind names.
+/// </summary>
+internal sealed record ObserveSpec(
+    bool Cluster,
+    bool LoadBalancer,
+    bool Nodes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? VpcEndpointId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<InstanceFilter>? InstanceFilters,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<string>? TargetGroupArns);
+
+/// <summary>A DescribeInstances filter, as the API takes it.</summary>
+internal sealed record InstanceFilter([property: JsonPropertyName("Name")] string Name, [property: JsonPropertyName("Values")] IReadOnlyList<string> Values);
 
 /// <summary>Creation and registration first, removals last: the order the state machine applies them.</summary>
 internal sealed record PlanChanges(
@@ -52,7 +72,7 @@ internal sealed record CreateTargetGroup(
     string VpcId,
     IReadOnlyList<Tag> Tags,
     IReadOnlyList<Target> Targets,
-    ListenerSpec Listener);
+    ListenerSpec? Listener);
 
 internal sealed record ListenerSpec(int Port, IReadOnlyList<Tag> Tags);
 

@@ -17,7 +17,10 @@ internal sealed record PlanInput(
     IReadOnlyList<TargetHealthWire?>? TargetHealth = null,
     IReadOnlyList<ZoneWire?>? Zones = null,
     bool? AllowRemovals = null,
-    string? LinkId = null);
+    string? LinkId = null,
+    PageChain<InstancesPage>? Instances = null,
+    VpcEndpointsPage? VpcEndpoints = null,
+    NetworkInterfacesPage? NetworkInterfaces = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;
@@ -77,3 +80,19 @@ internal sealed record RecordSetWire(
 internal sealed record ResourceRecordWire(string? Value = null);
 
 internal sealed record AliasTargetWire(string? HostedZoneId = null, string? DnsName = null, bool? EvaluateTargetHealth = null);
+
+internal sealed record InstancesPage(IReadOnlyList<ReservationWire?>? Reservations = null, string? NextToken = null);
+
+internal sealed record ReservationWire(IReadOnlyList<InstanceWire?>? Instances = null);
+
+internal sealed record InstanceWire(string? InstanceId = null, string? PrivateIpAddress = null, InstanceStateWire? State = null, IReadOnlyList<TagWire?>? Tags = null);
+
+internal sealed record InstanceStateWire(string? Name = null);
+
+internal sealed record VpcEndpointsPage(IReadOnlyList<VpcEndpointWire?>? VpcEndpoints = null);
+
+internal sealed record VpcEndpointWire(string? VpcEndpointId = null, string? VpcId = null, string? State = null, IReadOnlyList<string?>? NetworkInterfaceIds = null);
+
+internal sealed record NetworkInterfacesPage(IReadOnlyList<NetworkInterfaceWire?>? NetworkInterfaces = null);
+
+internal sealed record NetworkInterfaceWire(string? NetworkInterfaceId = null, string? PrivateIpAddress = null, string? Status = null);

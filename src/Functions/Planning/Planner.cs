@@ -20,23 +20,29 @@ internal static class Planner
         {
             throw Check.Invalid("pass", $"'{pass}' is not apply or verify");
         }
-        var clusterState = Check.Text(input.ClusterState, "clusterState");
+        var spec = LinkKinds.Observe(config);
+        // A kind without a cluster has no state; a retired link's cluster is not looked at (it may be gone).
+        var clusterState = spec.Cluster ? Check.Text(input.ClusterState, "clusterState") : null;
         // A retired link (being removed by onboarding) desires nothing, whatever its brokers: everything it owns goes.
         var desired = config.Retired ? Desired.Nothing : LinkKinds.Desire(config, input);
-        var observed = Observation.Read(input, config);
+        var observed = Observation.Read(input, config, spec);
+        var (limited, limitFindings) = Limits.Apply(desired, observed);
 
-        var (groupChanges, groupFindings) = TargetGroupDiff.Diff(config.LinkId, desired.TargetGroups, observed);
-        desired = WithoutUnwiredBrokers(desired, groupFindings);
+        var (groupChanges, groupFindings) = TargetGroupDiff.Diff(config.LinkId, limited.TargetGroups, observed);
+        var wiringFindings = limitFindings.Concat(groupFindings).ToList();
+        desired = WithoutUnwiredBrokers(limited, wiringFindings);
         var (upserts, deletes, recordFindings) = RecordDiff.Diff(config.LinkId, config.ObservedZones, desired.Records, observed);
         var (changes, blocked, policyFindings) = Policies.Apply(
-            groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, observed, config, clusterState, desired.Brokers, input.AllowRemovals ?? false);
+            groupChanges with { UpsertRecords = upserts, DeleteRecords = deletes }, observed, config, clusterState, desired, input.AllowRemovals ?? false);
 
-        var findings = desired.Findings.Concat(groupFindings).Concat(recordFindings).Concat(policyFindings)
+        var findings = desired.Findings.Concat(wiringFindings).Concat(recordFindings).Concat(policyFindings)
             .OrderBy(f => f.Code, StringComparer.Ordinal)
             .ThenBy(f => f.Subject, StringComparer.Ordinal)
             .ThenBy(f => f.Message, StringComparer.Ordinal)
             .ToList();
-        return new PlanOutput(config.LinkId, pass, changes.Any, blocked, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers));
+        var serverProperties = (desired.ServerProperties ?? []).OrderBy(p => p.BrokerId).ToList();
+        return new PlanOutput(config.LinkId, pass, changes.Any, blocked, changes, desired.AdvertisedListeners, findings, Summarise(changes, desired.Brokers),
+            serverProperties, null);
     }
 
     /// <summary>The largest stored config the check pass accepts (a config with 50 consumers is about 15,000 characters).</summary>
@@ -62,7 +68,8 @@ internal static class Planner
         {
             throw Check.Invalid("linkConfig.linkId", $"'{config.LinkId}' is not the id of the table item that holds the config ('{linkId}')");
         }
-        return new PlanOutput(config.LinkId, "check", false, null, PlanChanges.None, [], [], new PlanSummary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        return new PlanOutput(config.LinkId, "check", false, null, PlanChanges.None, [], [], new PlanSummary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), [],
+            LinkKinds.Observe(config));
     }
 
     /// <summary>
@@ -72,7 +79,7 @@ internal static class Planner
     private static Desired WithoutUnwiredBrokers(Desired desired, IEnumerable<Finding> groupFindings)
     {
         var unwiredKeys = groupFindings
-            .Where(f => f.Code is "ListenerPortConflict" or "TargetGroupNameConflict")
+            .Where(f => f.Code is "ListenerPortConflict" or "TargetGroupNameConflict" or "ListenerQuotaExceeded")
             .Select(f => f.Subject)
             .ToHashSet(StringComparer.Ordinal);
         var unwiredHosts = desired.AdvertisedListeners
@@ -94,14 +101,14 @@ internal static class Planner
     {
         var upserted = c.UpsertRecords.Sum(b => b.Changes.Count);
         var deleted = c.DeleteRecords.Sum(b => b.Changes.Count);
-        var writeCalls = c.CreateTargetGroups.Count * 3 // CreateTargetGroup, RegisterTargets, CreateListener
+        var writeCalls = c.CreateTargetGroups.Sum(g => g.Listener is null ? 2 : 3) // CreateTargetGroup, RegisterTargets, CreateListener
             + c.CreateListeners.Count + c.RegisterTargets.Count + c.DeregisterTargets.Count
             + c.UpsertRecords.Count + c.DeleteRecords.Count + c.DeleteListeners.Count + c.DeleteTargetGroups.Count;
         return new PlanSummary(
             brokers,
             writeCalls,
             TargetGroupsCreated: c.CreateTargetGroups.Count,
-            ListenersCreated: c.CreateTargetGroups.Count + c.CreateListeners.Count,
+            ListenersCreated: c.CreateTargetGroups.Count(g => g.Listener is not null) + c.CreateListeners.Count,
             TargetsRegistered: c.CreateTargetGroups.Sum(g => g.Targets.Count) + c.RegisterTargets.Sum(r => r.Targets.Count),
             TargetsDeregistered: c.DeregisterTargets.Sum(r => r.Targets.Count),
             RecordsUpserted: upserted,

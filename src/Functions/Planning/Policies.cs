@@ -9,8 +9,9 @@ namespace BrokerLink.Functions.Planning;
 /// <code>
 /// guard                                                  blocked.code           with allowRemovals: true
 /// clusterState is not ACTIVE (its broker list is not     ClusterNotActive       still blocked
-///   trustworthy)
-/// ListNodes returned no brokers                          NoBrokers              still blocked
+///   trustworthy; only kinds with a cluster)
+/// no brokers observed (ListNodes, the endpoint's         NoBrokers              still blocked
+///   interfaces, the tagged instances)
 /// removed / owned > guards.maxRemovalShare, for targets  RemovalShareExceeded   removals go ahead,
 ///   or for records (exactly the share is allowed)                                 finding RemovalGuardOverridden
 /// none of these, or nothing to remove                    blocked: null          -
@@ -46,7 +47,7 @@ namespace BrokerLink.Functions.Planning;
 internal static class Policies
 {
     public static (PlanChanges Changes, Blocked? Blocked, IReadOnlyList<Finding> Findings) Apply(
-        PlanChanges changes, Observed observed, LinkConfig config, string clusterState, int brokers, bool allowRemovals)
+        PlanChanges changes, Observed observed, LinkConfig config, string? clusterState, Desired desired, bool allowRemovals)
     {
         // The operator asked for these removals by name (remove-link, remove-consumer, a dropped provider zone), and
         // they do not depend on the broker list: no guard applies to a retired link or to a retiring zone's records.
@@ -58,24 +59,24 @@ internal static class Policies
         var retiringDeletes = changes.DeleteRecords.Where(b => retiring.Contains(b.HostedZoneId)).ToList();
         if (retiringDeletes.Count == 0)
         {
-            return Guard(changes, observed, config, clusterState, brokers, allowRemovals);
+            return Guard(changes, observed, config, clusterState, desired, allowRemovals);
         }
         var (guarded, blocked, findings) = Guard(
             changes with { DeleteRecords = [.. changes.DeleteRecords.Where(b => !retiring.Contains(b.HostedZoneId))] },
-            observed, config, clusterState, brokers, allowRemovals);
+            observed, config, clusterState, desired, allowRemovals);
         // OrderBy is stable: batches keep their order within a zone.
         var deletes = guarded.DeleteRecords.Concat(retiringDeletes).OrderBy(b => b.HostedZoneId, StringComparer.Ordinal).ToList();
         return (guarded with { DeleteRecords = deletes }, blocked, findings);
     }
 
     private static (PlanChanges Changes, Blocked? Blocked, IReadOnlyList<Finding> Findings) Guard(
-        PlanChanges changes, Observed observed, LinkConfig config, string clusterState, int brokers, bool allowRemovals)
+        PlanChanges changes, Observed observed, LinkConfig config, string? clusterState, Desired desired, bool allowRemovals)
     {
         if (!changes.AnyRemovals)
         {
             return (changes, null, []);
         }
-        if ((ClusterNotActive(clusterState) ?? NoBrokers(brokers)) is { } untrusted)
+        if ((ClusterNotActive(clusterState) ?? NoBrokers(desired)) is { } untrusted)
         {
             return (changes.WithoutRemovals(), untrusted, []);
         }
@@ -91,13 +92,14 @@ internal static class Policies
 
     private const string NotOverridden = "removals are withheld, additions go ahead (allowRemovals does not override this)";
 
-    private static Blocked? ClusterNotActive(string clusterState) => clusterState == "ACTIVE"
+    /// <summary>A kind without a cluster has no cluster state (null): this guard does not apply.</summary>
+    private static Blocked? ClusterNotActive(string? clusterState) => clusterState is null or "ACTIVE"
         ? null
         : new Blocked("ClusterNotActive", $"the cluster is {clusterState}, not ACTIVE, so its broker list is not trustworthy: {NotOverridden}");
 
-    private static Blocked? NoBrokers(int brokers) => brokers > 0
+    private static Blocked? NoBrokers(Desired desired) => desired.Brokers > 0
         ? null
-        : new Blocked("NoBrokers", $"ListNodes returned no brokers: {NotOverridden}");
+        : new Blocked("NoBrokers", $"{desired.NoBrokers}: {NotOverridden}");
 
     /// <summary>Why the plan removes too much, or null when it stays within <c>guards.maxRemovalShare</c>.</summary>
     private static string? ShareExceeded(PlanChanges changes, Observed observed, LinkConfig config)

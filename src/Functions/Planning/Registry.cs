@@ -9,6 +9,7 @@ internal static class Registry
     public const string LinkTag = "brokerlink:link";
     public const string KeyTag = "brokerlink:key";
     public const string Bootstrap = "bootstrap";
+    public const string Serverless = "serverless";
     public const long TxtTtl = 300;
 
     public static string BrokerKey(int brokerId) => $"broker-{brokerId}";
@@ -25,12 +26,21 @@ internal static class Registry
     /// <summary><c>bl-&lt;linkId, 14 chars&gt;-&lt;6 hex of sha256(linkId)&gt;-&lt;suffix&gt;</c>: deterministic, at most 32 characters.</summary>
     public static string TargetGroupName(string linkId, string key)
     {
-        var suffix = key == Bootstrap ? "boot" : "b" + key["broker-".Length..];
+        var suffix = key switch
+        {
+            Bootstrap => "boot",
+            Serverless => "sls",
+            _ when BrokerNumber(key) is { } n => $"b{n}",
+            _ => throw new ArgumentException($"'{key}' is not a target group key", nameof(key)),
+        };
         var stem = new string([.. linkId.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]);
         stem = stem[..Math.Min(14, stem.Length)].Trim('-');
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(linkId)))[..6];
         return stem.Length == 0 ? $"bl-{hash}-{suffix}" : $"bl-{stem}-{hash}-{suffix}";
     }
+
+    /// <summary>The broker id of a <c>broker-N</c> key, else null.</summary>
+    public static int? BrokerIdOf(string key) => BrokerNumber(key) is { } n and <= int.MaxValue ? (int)n : null;
 
     /// <summary>Orders keys <c>bootstrap</c>, <c>broker-1</c>, <c>broker-2</c>, ..., <c>broker-10</c>.</summary>
     public static readonly IComparer<string> KeyOrder = Comparer<string>.Create((a, b) =>

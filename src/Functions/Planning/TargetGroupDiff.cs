@@ -11,7 +11,12 @@ namespace BrokerLink.Functions.Planning;
 /// registered target                             -         deregisterTargets
 /// owned TG / listener                           -         deleteListeners, deleteTargetGroups
 /// owned TG still used by a listener not ours    -         finding TargetGroupInUse, kept
+/// held key (duplicate broker id, a limit)       held      nothing: its owned TG and listener stay as they are
+/// operator's TG, tagged for this link           operator  register / deregister only; never created, deleted, no listener
+/// operator's TG, not tagged for this link       operator  finding TargetGroupNotTagged, its targets left alone
+/// operator's TG                                 -         left as it is (never deleted)
 /// </code>
+/// A desired group without a listener port has no listener: an owned listener under its key is deleted.
 /// </summary>
 internal static class TargetGroupDiff
 {
@@ -26,11 +31,34 @@ internal static class TargetGroupDiff
 
         foreach (var d in desired.OrderBy(d => d.Key, Registry.KeyOrder))
         {
-            var listener = observed.Listeners.Where(l => l.Key == d.Key && l.Port == d.ListenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
+            if (d.Mode == GroupMode.Held)
+            {
+                kept.UnionWith(observed.Listeners.Where(l => l.Key == d.Key).Select(l => l.Arn));
+                kept.UnionWith(observed.TargetGroups.Where(t => t.Key == d.Key).Select(t => t.Arn));
+                continue;
+            }
+            if (d.Mode == GroupMode.Operator)
+            {
+                var theirs = observed.TargetGroups.FirstOrDefault(t => t.Arn == d.Arn) ?? throw new IncompleteObservationException(
+                    $"targetGroups: no observation of target group {d.Arn} ({d.Key}), which the link config names");
+                if (theirs.Key is null)
+                {
+                    findings.Add(new Finding("TargetGroupNotTagged", d.Key,
+                        $"target group {theirs.Arn} is not tagged {Registry.LinkTag} = {linkId}: BrokerLink may not change its targets, they are left alone"));
+                    continue;
+                }
+                var current = observed.Registered.GetValueOrDefault(theirs.Arn) ?? throw new IncompleteObservationException(
+                    $"targetHealth: no DescribeTargetHealth output for target group {theirs.Arn} ({d.Key}), which the link config names");
+                AddIfAny(register, d.Key, theirs.Arn, d.Targets.Except(current));
+                AddIfAny(deregister, d.Key, theirs.Arn, current.Except(d.Targets));
+                continue;
+            }
+            var listener = d.ListenerPort is null ? null
+                : observed.Listeners.Where(l => l.Key == d.Key && l.Port == d.ListenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
             var owned = observed.TargetGroups.Where(t => t.Key == d.Key).OrderBy(t => t.Arn, StringComparer.Ordinal).ToList();
             // Prefer the group our listener forwards to; any other group owned under this key is surplus.
             var group = owned.FirstOrDefault(t => listener?.TargetGroupArns.Contains(t.Arn) == true) ?? owned.FirstOrDefault();
-            var portHolder = observed.Listeners.Where(l => l.Port == d.ListenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
+            var portHolder = d.ListenerPort is null ? null : observed.Listeners.Where(l => l.Port == d.ListenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
             var tags = Registry.Tags(linkId, d.Key);
             kept.UnionWith(new[] { listener?.Arn, group?.Arn }.OfType<string>());
 
@@ -47,7 +75,8 @@ internal static class TargetGroupDiff
                 }
                 else
                 {
-                    createGroups.Add(new CreateTargetGroup(d.Key, d.Name, d.Port, d.VpcId, tags, d.Targets, new ListenerSpec(d.ListenerPort, tags)));
+                    createGroups.Add(new CreateTargetGroup(d.Key, d.Name, d.Port, d.VpcId, tags, d.Targets,
+                        d.ListenerPort is { } port ? new ListenerSpec(port, tags) : null));
                 }
                 continue;
             }
@@ -57,6 +86,10 @@ internal static class TargetGroupDiff
             AddIfAny(register, d.Key, group.Arn, d.Targets.Except(registered));
             AddIfAny(deregister, d.Key, group.Arn, registered.Except(d.Targets));
 
+            if (d.ListenerPort is not { } listenerPort)
+            {
+                continue;
+            }
             if (listener is null)
             {
                 if (portHolder is not null)
@@ -65,7 +98,7 @@ internal static class TargetGroupDiff
                 }
                 else
                 {
-                    createListeners.Add(new CreateListener(d.Key, group.Arn, d.ListenerPort, tags));
+                    createListeners.Add(new CreateListener(d.Key, group.Arn, listenerPort, tags));
                 }
             }
             else if (!listener.TargetGroupArns.Contains(group.Arn))
@@ -80,7 +113,7 @@ internal static class TargetGroupDiff
             .Select(l => new DeleteListener(l.Key!, l.Arn))
             .ToList();
         var deleteGroups = new List<DeleteTargetGroup>();
-        foreach (var group in observed.TargetGroups.Where(t => t.Key is not null && !kept.Contains(t.Arn)))
+        foreach (var group in observed.TargetGroups.Where(t => t.Key is not null && !t.Operator && !kept.Contains(t.Arn)))
         {
             // DeleteTargetGroup fails while any listener forwards to the group.
             var user = observed.Listeners.FirstOrDefault(l => l.TargetGroupArns.Contains(group.Arn) && !deleteListeners.Any(d => d.ListenerArn == l.Arn));

@@ -5,10 +5,11 @@ using System.Text.Json;
 namespace BrokerLink.Functions.Summarising;
 
 /// <summary>
-/// What one link's run comes to, as metrics. <see cref="WriteCalls"/>, <see cref="Brokers"/> and <see cref="Findings"/>
-/// are null when not known (the link failed before its plan or while applying it); such metrics are left out of the line.
+/// What one link's run comes to, as metrics. <see cref="WriteCalls"/>, <see cref="Brokers"/>, <see cref="Findings"/> and
+/// <see cref="BrokersNeedingProvisioning"/> (the <c>BrokerNeedsProvisioning</c> findings) are null when not known (the link failed before its plan or while applying it); such metrics are left out of the line.
 /// </summary>
-internal sealed record LinkMetrics(string LinkId, int? WriteCalls, int? Brokers, int? Findings, bool Converged, bool Blocked, bool Failed);
+internal sealed record LinkMetrics(string LinkId, int? WriteCalls, int? Brokers, int? Findings, bool Converged, bool Blocked, bool Failed,
+    int? BrokersNeedingProvisioning = null);
 
 /// <summary>CloudWatch Embedded Metric Format: one JSON line per link, namespace <c>BrokerLink</c>, dimension <c>LinkId</c>.</summary>
 internal static class Metrics
@@ -34,6 +35,7 @@ internal static class Metrics
         Add("WriteCalls", link.WriteCalls);
         Add("Brokers", link.Brokers);
         Add("Findings", link.Findings);
+        Add("BrokersNeedingProvisioning", link.BrokersNeedingProvisioning);
         Add("Converged", link.Converged ? 1 : 0);
         Add("Blocked", link.Blocked ? 1 : 0);
         Add("Failed", link.Failed ? 1 : 0);

@@ -68,17 +68,18 @@ internal static class Summariser
                 var blocked = IsBlocked(plan.Blocked);
                 var hasChanges = Check.Flag(plan.HasChanges, $"{path}.plan.hasChanges");
                 return new LinkOutcome(new LinkMetrics(linkId, WriteCalls: 0, plan.Summary?.Brokers, plan.Findings?.Count,
-                    Converged: !hasChanges && !blocked, Blocked: blocked, Failed: false), null);
+                    Converged: !hasChanges && !blocked, Blocked: blocked, Failed: false, NeedingProvisioning(plan.Findings)), null);
             case "succeeded":
                 var summary = Check.Present(result.Summary, $"{path}.summary");
                 return new LinkOutcome(new LinkMetrics(linkId, Writes(result, summary, path), summary.Brokers, findings,
-                    Converged: Check.Flag(result.Converged, $"{path}.converged"), Blocked: false, Failed: false), null);
+                    Converged: Check.Flag(result.Converged, $"{path}.converged"), Blocked: false, Failed: false, NeedingProvisioning(result.Findings)), null);
             case "failed":
                 var failure = new Failure(Check.Text(result.Error, $"{path}.error"), result.Cause ?? "");
                 // A blocked or unconverged link still says what it wrote; other failures do not know.
                 var known = result.Summary;
                 return new LinkOutcome(new LinkMetrics(linkId, known is null ? null : Writes(result, known, path), known?.Brokers,
-                    known is null ? null : findings, Converged: false, Blocked: IsBlocked(result.Blocked), Failed: true), failure);
+                    known is null ? null : findings, Converged: false, Blocked: IsBlocked(result.Blocked), Failed: true,
+                    known is null ? null : NeedingProvisioning(result.Findings)), failure);
             default:
                 throw Check.Invalid($"{path}.status", $"'{status}' is not succeeded or failed");
         }
@@ -86,6 +87,11 @@ internal static class Summariser
 
     private static int Writes(LinkResultWire result, ResultSummaryWire summary, string path) =>
         Check.Flag(result.Applied, $"{path}.applied") ? summary.WriteCalls ?? throw Check.Invalid($"{path}.summary.writeCalls", "missing") : 0;
+
+    /// <summary>How many <c>BrokerNeedsProvisioning</c> findings there are; null when the findings are not known.</summary>
+    private static int? NeedingProvisioning(IReadOnlyList<JsonElement>? findings) => findings?.Count(f =>
+        f.ValueKind == JsonValueKind.Object && f.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
+        && code.GetString() == "BrokerNeedsProvisioning");
 
     private static bool IsBlocked(JsonElement? blocked) => blocked is { ValueKind: not JsonValueKind.Null };
 

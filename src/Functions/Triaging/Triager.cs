@@ -60,13 +60,14 @@ internal static class Triager
         {
             ("aws.kafka", "AWS API Call via CloudTrail") => CloudTrail(ev, deployment, links),
             ("aws.events", "Scheduled Event") => Select("schedule", Options.None, links, "scheduled sweep", "no links in the table"),
-            ("aws.ec2", "EC2 Instance State-change Notification") => Ec2(ev),
+            ("aws.ec2", "EC2 Instance State-change Notification") => Ec2(ev, deployment, links),
             _ => throw Check.Invalid("event", $"unknown event type (source {Check.Show(ev.Source)}, detail-type {Check.Show(ev.DetailType)}); "
                 + "expected an MSK CloudTrail API call, a Scheduled Event, an EC2 state change or {\"action\": \"reconcile\", ...}"),
         };
     }
 
-    private sealed record Link(string Id, string Kind, string ClusterArn);
+    /// <summary><see cref="ClusterArn"/> is null for a kind without a cluster (ec2-self-managed).</summary>
+    private sealed record Link(string Id, string Kind, string? ClusterArn);
 
     private static List<Link> ReadLinks(IReadOnlyList<LinkItemWire?>? items)
     {
@@ -79,12 +80,20 @@ internal static class Triager
             {
                 throw Check.Invalid($"{path}.kind.S", $"link '{id}' has kind '{kind}', which is not a known link kind ({string.Join(", ", LinkKinds.Known)})");
             }
-            var cluster = Check.ClusterArn(item.ClusterArn?.S, $"{path}.clusterArn.S");
+            string? cluster = null;
+            if (LinkKinds.HasCluster(kind))
+            {
+                cluster = Check.ClusterArn(item.ClusterArn?.S, $"{path}.clusterArn.S").Value;
+            }
+            else if (item.ClusterArn is not null)
+            {
+                throw Check.Invalid($"{path}.clusterArn", $"link '{id}' is {kind}, which has no cluster: its item has no clusterArn");
+            }
             if (links.Any(l => l.Id == id))
             {
                 throw Check.Invalid($"{path}.sk.S", $"link '{id}' appears twice");
             }
-            links.Add(new Link(id, kind, cluster.Value));
+            links.Add(new Link(id, kind, cluster));
         }
         return links;
     }
@@ -126,11 +135,30 @@ internal static class Triager
             : Select(trigger, Options.None, matched, $"{call} on {cluster}");
     }
 
-    private static TriageOutput Ec2(EventWire ev)
+    /// <summary>
+    /// An instance changed state: every ec2-self-managed link of this deployment is observed again (the event carries no
+    /// tags, so whether the instance is one of its brokers is decided by observing).
+    /// </summary>
+    private static TriageOutput Ec2(EventWire ev, Arn deployment, List<Link> links)
     {
         var instance = Check.Brief(ev.Detail?.InstanceId ?? "(no instance id)");
         var state = ev.Detail?.State is { } s ? Check.Brief(s) : null;
-        return Ignore("ec2:" + (state ?? "unknown"), $"instance {instance} is {state ?? "in an unknown state"}: no link kind follows EC2 instances yet");
+        var trigger = "ec2:" + (state ?? "unknown");
+        var what = $"instance {instance} is {state ?? "in an unknown state"}";
+        var account = Check.AccountId(ev.Account, "event.account");
+        var region = Check.AwsRegion(ev.Region, "event.region");
+        if (account != deployment.Account)
+        {
+            return Ignore(trigger, $"{what} in account {account}, not this deployment's account {deployment.Account}");
+        }
+        if (region != deployment.Region)
+        {
+            return Ignore(trigger, $"{what} in region {region}, not this deployment's region {deployment.Region}");
+        }
+        var matched = links.Where(l => l.Kind == LinkKinds.Ec2SelfManaged).ToList();
+        return matched.Count == 0
+            ? Ignore(trigger, $"{what}: no {LinkKinds.Ec2SelfManaged} link follows EC2 instances")
+            : Select(trigger, Options.None, matched, what);
     }
 
     private static TriageOutput ManualReconcile(EventWire ev, List<Link> links)

@@ -114,6 +114,17 @@ internal static partial class Check
         Arn.Parse(Matching(value, LoadBalancerArnPattern(), path,
             "a Network Load Balancer ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>)"));
 
+    public static Arn TargetGroupArn(string? value, string path) =>
+        Arn.Parse(Matching(value, TargetGroupArnPattern(), path,
+            "an ELBv2 target group ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)"));
+
+    /// <summary>A Kafka listener name as server.properties takes it (upper-case letters, digits and '_').</summary>
+    public static string ListenerName(string? value, string path) =>
+        Matching(value, ListenerNamePattern(), path, "a Kafka listener name (A-Z, 0-9 and '_', starting with a letter, at most 64)");
+
+    public static string SecurityProtocol(string? value, string path) =>
+        Matching(value, SecurityProtocolPattern(), path, "a Kafka security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)");
+
     public static Arn StateMachineArn(string? value, string path) =>
         Arn.Parse(Matching(value, StateMachineArnPattern(), path, "a state machine ARN (arn:<partition>:states:<region>:<account>:stateMachine:<name>)"));
 
@@ -135,11 +146,20 @@ internal static partial class Check
     [GeneratedRegex($"^arn:{Partition}:iam::{Account}:role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{{1,64}}$")]
     private static partial Regex RoleArnPattern();
 
-    [GeneratedRegex($"^arn:{Partition}:kafka:{Region}:{Account}:cluster/[A-Za-z0-9][A-Za-z0-9-]{{0,63}}/[0-9A-Fa-f]+(?:-[0-9A-Fa-f]+)*$")]
+    [GeneratedRegex($"^arn:{Partition}:kafka:{Region}:{Account}:cluster/[A-Za-z0-9][A-Za-z0-9-]{{0,63}}/[0-9A-Fa-f]+(?:-[0-9A-Za-z]+)*$")]
     private static partial Regex ClusterArnPattern();
 
     [GeneratedRegex($"^arn:{Partition}:elasticloadbalancing:{Region}:{Account}:loadbalancer/net/[A-Za-z0-9](?:[A-Za-z0-9-]{{0,30}}[A-Za-z0-9])?/[0-9a-f]{{1,32}}$")]
     private static partial Regex LoadBalancerArnPattern();
+
+    [GeneratedRegex($"^arn:{Partition}:elasticloadbalancing:{Region}:{Account}:targetgroup/[A-Za-z0-9](?:[A-Za-z0-9-]{{0,30}}[A-Za-z0-9])?/[0-9a-f]{{1,32}}$")]
+    private static partial Regex TargetGroupArnPattern();
+
+    [GeneratedRegex("^[A-Z][A-Z0-9_]{0,63}$")]
+    private static partial Regex ListenerNamePattern();
+
+    [GeneratedRegex("^(?:PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")]
+    private static partial Regex SecurityProtocolPattern();
 
     [GeneratedRegex($"^arn:{Partition}:states:{Region}:{Account}:stateMachine:[^:\\s]{{1,80}}(?::[^:\\s]+)?$")]
     private static partial Regex StateMachineArnPattern();

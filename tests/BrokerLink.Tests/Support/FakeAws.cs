@@ -1,3 +1,4 @@
+using BrokerLink.Functions;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Validation;
 using static BrokerLink.Tests.Support.Fixtures;
@@ -5,19 +6,34 @@ using static BrokerLink.Tests.Support.Fixtures;
 namespace BrokerLink.Tests.Support;
 
 /// <summary>
-/// A small in-memory AWS for one link: the cluster's brokers, the NLB's target groups and listeners, and the zones.
-/// <see cref="Observe"/> produces the Plan input the state machine would build; <see cref="Apply"/> carries out a plan
-/// the way the state machine and AWS would, failing on anything AWS would reject.
+/// A small in-memory AWS for one link: the cluster's brokers, the NLB's target groups and listeners, the operator's
+/// target groups, a VPC endpoint's interfaces, EC2 instances, and the zones. <see cref="Observe"/> asks the check pass
+/// what to observe (its <c>observe</c>) and produces the Plan input the state machine would build from that;
+/// <see cref="Apply"/> carries out a plan the way the state machine and AWS would, failing on anything AWS would reject.
 /// </summary>
 internal sealed class FakeAws
 {
     public sealed record Broker(int Id, string Ip, string Host);
 
-    public sealed record TargetGroup(string Arn, string Name, int Port, List<Tag> Tags, Dictionary<Target, string> Targets);
+    public sealed record Instance(string Id, string? Ip, string State, List<Tag> Tags);
+
+    public const string VpcEndpointId = "vpce-0123456789abcdef0";
+
+    /// <summary>The serverless cluster's VPC endpoint's network interfaces (id to private IP).</summary>
+    public SortedDictionary<string, string> EndpointInterfaces { get; } = new(StringComparer.Ordinal);
+
+    public List<Instance> Instances { get; } = [];
+
+    public int InstancesPageSize { get; set; } = 2;
+
+    public sealed record TargetGroup(string Arn, string Name, int Port, List<Tag> Tags, Dictionary<Target, string> Targets, bool Operator = false);
 
     public sealed record Listener(string Arn, int Port, string TargetGroupArn, List<Tag> Tags);
 
     public SortedDictionary<int, Broker> Brokers { get; } = [];
+
+    /// <summary>Nodes ListNodes reports besides <see cref="Brokers"/>, e.g. a second node claiming a broker's id.</summary>
+    public List<Broker> ExtraNodes { get; } = [];
     public List<TargetGroup> TargetGroups { get; } = [];
     public List<Listener> Listeners { get; } = [];
     public Dictionary<string, List<RecordSetWire>> Zones { get; } = new() { [AnalyticsZone] = Apex(), [BillingZone] = Apex(), [ProviderZone] = Apex() };
@@ -62,10 +78,24 @@ internal sealed class FakeAws
         return plan;
     }
 
+    /// <summary>What the check pass says to observe; a config the check refuses is observed as msk-single-nlb (the plan then refuses it).</summary>
+    public static ObserveSpec Spec(LinkConfigWire config)
+    {
+        try
+        {
+            return Planner.Plan(new PlanInput(Pass: "check", LinkConfig: Element(config), LinkId: config.LinkId)).Observe!;
+        }
+        catch (BrokerLink.Functions.InvalidInputException)
+        {
+            return new ObserveSpec(true, true, true, null, null, null);
+        }
+    }
+
     public PlanInput Observe(LinkConfigWire config, string pass = "apply", bool? allowRemovals = null)
     {
+        var spec = Spec(config);
         // A KRaft controller node has no BrokerNodeInfo: the planner must skip it.
-        var nodes = Brokers.Values
+        var nodes = Brokers.Values.Concat(ExtraNodes)
             .Select(b => new NodeInfoWire(new BrokerNodeInfoWire(b.Id, b.Ip, [b.Host], $"eni-{b.Id:x17}")))
             .Append(new NodeInfoWire())
             .ToList();
@@ -76,23 +106,75 @@ internal sealed class FakeAws
         }
         nodePages[^1] = nodePages[^1] with { NextToken = null };
 
-        var arns = Listeners.Select(l => (l.Arn, l.Tags)).Concat(TargetGroups.Select(t => (t.Arn, t.Tags))).ToList();
+        var configured = spec.TargetGroupArns ?? [];
+        var described = spec.LoadBalancer ? TargetGroups.Where(t => !configured.Contains(t.Arn) && !t.Operator).ToList() : [];
+        var arns = (spec.LoadBalancer ? Listeners.Select(l => (l.Arn, l.Tags)) : [])
+            .Concat(described.Select(t => (t.Arn, t.Tags)))
+            .Concat(configured.Select(arn => (Arn: arn, Group(arn).Tags)))
+            .ToList();
+        var healthOf = described.Concat(configured.Select(Group)).ToList();
         var zoneIds = (config.Consumers ?? []).Select(c => c!.HostedZoneId!).Concat(config.ProviderZone?.HostedZoneId is { } p ? [p] : [])
             .Concat((config.RetiringZones ?? []).Select(r => r!.HostedZoneId!));
 
         return new PlanInput(
             Pass: pass,
             LinkConfig: Element(config),
-            ClusterState: ClusterState,
-            LoadBalancer: new LoadBalancerWire(LoadBalancerArn, NlbDnsName, NlbZone, VpcId),
-            Nodes: Chain(nodePages),
-            Listeners: new ListenersPage([.. Listeners.Select(l => new ListenerWire(l.Arn, l.Port, "TCP", [new ActionWire("forward", l.TargetGroupArn)]))]),
-            TargetGroups: new TargetGroupsPage([.. TargetGroups.Select(t => new TargetGroupWire(t.Arn, t.Name, t.Port, "TCP", VpcId))]),
+            ClusterState: spec.Cluster ? ClusterState : null,
+            LoadBalancer: spec.LoadBalancer ? new LoadBalancerWire(LoadBalancerArn, NlbDnsName, NlbZone, VpcId) : null,
+            Nodes: spec.Nodes ? Chain(nodePages) : null,
+            Listeners: spec.LoadBalancer ? new ListenersPage([.. Listeners.Select(l => new ListenerWire(l.Arn, l.Port, "TCP", [new ActionWire("forward", l.TargetGroupArn)]))]) : null,
+            TargetGroups: spec.LoadBalancer ? new TargetGroupsPage([.. described.Select(t => new TargetGroupWire(t.Arn, t.Name, t.Port, "TCP", VpcId))]) : null,
             Tags: [.. arns.Chunk(20).Select(chunk => new TagsPage([.. chunk.Select(a => new TagDescriptionWire(a.Arn, [.. a.Tags.Select(t => new TagWire(t.Key, t.Value))]))]))],
-            TargetHealth: [.. TargetGroups.Select(t => new TargetHealthWire(t.Arn, [.. t.Targets.Select(kv =>
+            TargetHealth: [.. healthOf.Select(t => new TargetHealthWire(t.Arn, [.. t.Targets.Select(kv =>
                 new TargetHealthDescriptionWire(new TargetWire(kv.Key.Id, kv.Key.Port), new TargetHealthStateWire(kv.Value)))]))],
             Zones: [.. zoneIds.Select(id => new ZoneWire(id, RecordChain(Zones[id])))],
-            AllowRemovals: allowRemovals);
+            AllowRemovals: allowRemovals,
+            Instances: spec.InstanceFilters is { } filters ? InstanceChain(filters) : null,
+            VpcEndpoints: spec.VpcEndpointId is { } endpoint
+                ? new VpcEndpointsPage([new VpcEndpointWire(endpoint, VpcId, "available", [.. EndpointInterfaces.Keys])])
+                : null,
+            NetworkInterfaces: spec.VpcEndpointId is not null
+                ? new NetworkInterfacesPage([.. EndpointInterfaces.Select(e => new NetworkInterfaceWire(e.Key, e.Value, "in-use"))])
+                : null);
+    }
+
+    /// <summary>DescribeInstances with the spec's tag and state filters, paged, as the state machine conses the pages.</summary>
+    private PageChain<InstancesPage> InstanceChain(IReadOnlyList<InstanceFilter> filters)
+    {
+        var matching = Instances.Where(i => filters.All(f => f.Name == "instance-state-name"
+            ? f.Values.Contains(i.State)
+            : f.Name.StartsWith("tag:", StringComparison.Ordinal) && i.Tags.Any(t => t.Key == f.Name["tag:".Length..] && f.Values.Contains(t.Value)))).ToList();
+        var pages = matching.Chunk(InstancesPageSize)
+            .Select((chunk, n) => new InstancesPage([new ReservationWire([.. chunk.Select(i =>
+                new InstanceWire(i.Id, i.Ip, new InstanceStateWire(i.State), [.. i.Tags.Select(t => new TagWire(t.Key, t.Value))]))])], $"page-{n}"))
+            .ToList();
+        if (pages.Count == 0)
+        {
+            pages.Add(new InstancesPage([]));
+        }
+        pages[^1] = pages[^1] with { NextToken = null };
+        return Chain(pages)!;
+    }
+
+    public Instance AddInstance(string id, string? brokerId, string? ip = null, string state = "running", string clusterTag = "ledger")
+    {
+        List<Tag> tags = [new("kafka-cluster", clusterTag), new("Name", id)];
+        if (brokerId is not null)
+        {
+            tags.Add(new Tag("kafka-broker-id", brokerId));
+        }
+        var instance = new Instance(id, ip, state, tags);
+        Instances.RemoveAll(i => i.Id == id);
+        Instances.Add(instance);
+        return instance;
+    }
+
+    /// <summary>A target group the operator created (msk-nlb-per-broker), tagged for <paramref name="linkId"/> or not.</summary>
+    public TargetGroup AddOperatorGroup(string name, string? linkId = "orders")
+    {
+        var group = new TargetGroup(Arn($"targetgroup/{name}"), name, 9094, linkId is null ? [] : [new(Registry.LinkTag, linkId)], [], Operator: true);
+        TargetGroups.Add(group);
+        return group;
     }
 
     private PageChain<RecordsPage> RecordChain(List<RecordSetWire> records)
@@ -144,7 +226,10 @@ internal sealed class FakeAws
             var group = new TargetGroup(Arn($"targetgroup/{g.Name}"), g.Name, g.Port, [.. g.Tags], []);
             TargetGroups.Add(group);
             Register(group.Arn, g.Targets);
-            AddListener(g.Listener.Port, group.Arn, g.Listener.Tags);
+            if (g.Listener is { } listener)
+            {
+                AddListener(listener.Port, group.Arn, listener.Tags);
+            }
         });
         Phase("createListeners", c.CreateListeners, l => AddListener(l.Port, l.TargetGroupArn, l.Tags));
         Phase("registerTargets", c.RegisterTargets, r => Register(r.TargetGroupArn, r.Targets));
@@ -172,9 +257,15 @@ internal sealed class FakeAws
 
     private static int Live(TargetGroup group) => group.Targets.Count(kv => kv.Value != "draining");
 
-    private bool BrokerExists(string key) => key == "bootstrap"
-        ? Brokers.Count > 0
-        : key.StartsWith("broker-", StringComparison.Ordinal) && int.TryParse(key["broker-".Length..], out var id) && Brokers.ContainsKey(id);
+    private bool BrokerExists(string key) => key switch
+    {
+        "bootstrap" => Brokers.Count > 0 || LiveInstances.Any(),
+        "serverless" => EndpointInterfaces.Count > 0,
+        _ => key.StartsWith("broker-", StringComparison.Ordinal) && int.TryParse(key["broker-".Length..], out var id)
+            && (Brokers.ContainsKey(id) || LiveInstances.Any(i => i.Tags.Contains(new Tag("kafka-broker-id", id.ToString(System.Globalization.CultureInfo.InvariantCulture))))),
+    };
+
+    private IEnumerable<Instance> LiveInstances => Instances.Where(i => i.State is "pending" or "running" or "stopping" or "stopped");
 
     public Listener AddListener(int port, string targetGroupArn, IEnumerable<Tag> tags)
     {

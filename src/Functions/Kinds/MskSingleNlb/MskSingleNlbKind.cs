@@ -1,3 +1,4 @@
+using BrokerLink.Functions.Kinds.Shared;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Validation;
 
@@ -12,55 +13,48 @@ internal static class MskSingleNlbKind
 {
     public sealed record Broker(int Id, string Ip, string Host);
 
+    /// <summary>
+    /// What ListNodes reports: the brokers by id, and the ids two nodes claim (<see cref="Duplicates"/>, each with every
+    /// claimant), which are held with a <c>DuplicateBrokerId</c> finding.
+    /// </summary>
+    public sealed record NodeBrokers(IReadOnlyList<Broker> Brokers, IReadOnlyList<IReadOnlyList<Broker>> Duplicates)
+    {
+        public IReadOnlyList<int> HeldIds => [.. Duplicates.Select(d => d[0].Id)];
+
+        public int Count => Brokers.Count + Duplicates.Count;
+
+        public IEnumerable<Finding> Findings => Duplicates.Select(d => new Finding("DuplicateBrokerId", Registry.BrokerKey(d[0].Id),
+            $"ListNodes reports broker {d[0].Id} {d.Count} times ({string.Join(", ", d.Select(b => $"{b.Host} at {b.Ip}"))}): its target group and listener are held as they are"));
+    }
+
+    public static ObserveSpec Observe(LinkConfig config) => new(
+        Cluster: !config.Retired, LoadBalancer: true, Nodes: !config.Retired, VpcEndpointId: null, InstanceFilters: null, TargetGroupArns: null);
+
     public static Desired Desire(LinkConfig config, PlanInput input)
     {
-        var brokers = ReadBrokers(input.Nodes);
-        var nlb = ReadLoadBalancer(input.LoadBalancer, config);
+        var nodes = ReadBrokers(input.Nodes);
+        var brokers = nodes.Brokers;
+        var nlb = Nlb.Read(input.LoadBalancer, config);
+        var held = nodes.Duplicates.SelectMany(d => d).ToList();
 
-        var groups = new List<DesiredTargetGroup>();
-        foreach (var b in brokers)
-        {
-            var port = config.ListenerBasePort + b.Id;
-            if (port > 65535)
-            {
-                throw Check.Invalid("linkConfig.listenerBasePort", $"broker {b.Id} needs listener port {config.ListenerBasePort} + {b.Id} = {port}, above 65535");
-            }
-            if (port == config.BootstrapPort)
-            {
-                throw Check.Invalid("linkConfig.bootstrapPort", $"{port} is also broker {b.Id}'s listener port ({config.ListenerBasePort} + {b.Id})");
-            }
-            groups.Add(Group(config, nlb, Registry.BrokerKey(b.Id), [b], port));
-        }
-        // No brokers, no bootstrap group: a target group cannot be created with no targets to register.
-        if (config.BootstrapPort is { } bootstrapPort && brokers.Count > 0)
-        {
-            groups.Add(Group(config, nlb, Registry.Bootstrap, brokers, bootstrapPort));
-        }
+        var (groups, findings, unwired) = NlbListeners.Groups(config, nlb, [.. brokers.Select(b => new BrokerIp(b.Id, b.Ip))],
+            nodes.HeldIds, [.. held.Select(b => b.Ip)]);
+        var wired = brokers.Where(b => !unwired.Contains(b.Id)).ToList();
+        // A held broker's names keep resolving: every claimant's name aliases the same endpoint.
+        var records = NlbListeners.Records(config, nlb, [.. wired.Concat(held).Select(b => b.Host).Distinct()]).ToList();
 
-        var records = new List<DesiredRecord>();
-        foreach (var consumer in config.Consumers)
+        var (listenerName, nameFindings) = ListenerName(config.TargetPort);
+        var advertised = wired.Select(b =>
         {
-            var alias = new AliasTarget(consumer.EndpointHostedZoneId, consumer.EndpointDnsName, false);
-            records.AddRange(brokers.Select(b => new DesiredRecord(consumer.HostedZoneId, b.Host, alias)));
-        }
-        if (config.ProviderZoneId is { } providerZone)
-        {
-            var alias = new AliasTarget(nlb.CanonicalHostedZoneId, nlb.DnsName, false);
-            records.AddRange(brokers.Select(b => new DesiredRecord(providerZone, b.Host, alias)));
-        }
-
-        var (listenerName, findings) = ListenerName(config.TargetPort);
-        var advertised = brokers.Select(b =>
-        {
-            var port = config.ListenerBasePort + b.Id;
+            var port = config.ListenerBasePort!.Value + b.Id;
             return new AdvertisedListener(b.Id, b.Host, port, listenerName, listenerName is null ? null : $"{listenerName}://{b.Host}:{port}");
         }).ToList();
 
-        return new Desired(groups, records, advertised, findings, brokers.Count);
+        return new Desired(groups, records, advertised, [.. findings, .. nameFindings, .. nodes.Findings], nodes.Count);
     }
 
     /// <summary>The brokers from the ListNodes page chain, by id; nodes without broker info (e.g. controllers) are skipped.</summary>
-    public static IReadOnlyList<Broker> ReadBrokers(PageChain<NodesPage>? nodes)
+    public static NodeBrokers ReadBrokers(PageChain<NodesPage>? nodes)
     {
         var brokers = new List<Broker>();
         var pages = Observation.Unroll(nodes, "nodes", p => !string.IsNullOrEmpty(p.NextToken), "has a NextToken");
@@ -80,38 +74,17 @@ internal static class MskSingleNlbKind
             var ip = Check.Ipv4(info.ClientVpcIpAddress, $"{path}.ClientVpcIpAddress");
             var endpoints = Check.Present(info.Endpoints, $"{path}.Endpoints");
             var host = Check.DnsName(endpoints.Count > 0 ? endpoints[0] : throw Check.Invalid($"{path}.Endpoints", "empty"), $"{path}.Endpoints[0]");
-            if (brokers.FirstOrDefault(b => b.Id == id || b.Host == host) is { } other)
+            if (brokers.FirstOrDefault(b => b.Id != id && b.Host == host) is { } other)
             {
-                throw Check.Invalid(path, other.Id == id ? $"broker {id} appears twice" : $"brokers {other.Id} and {id} share the name {host}");
+                throw Check.Invalid(path, $"brokers {other.Id} and {id} share the name {host}");
             }
             brokers.Add(new Broker(id, ip, host));
         }
-        return [.. brokers.OrderBy(b => b.Id)];
+        var byId = brokers.GroupBy(b => b.Id).OrderBy(g => g.Key).ToList();
+        return new NodeBrokers(
+            [.. byId.Where(g => g.Count() == 1).Select(g => g.Single())],
+            [.. byId.Where(g => g.Count() > 1).Select(g => (IReadOnlyList<Broker>)[.. g.OrderBy(b => b.Host, StringComparer.Ordinal).ThenBy(b => b.Ip, StringComparer.Ordinal)])]);
     }
-
-    private sealed record Nlb(string DnsName, string CanonicalHostedZoneId, string VpcId);
-
-    private static Nlb ReadLoadBalancer(LoadBalancerWire? wire, LinkConfig config)
-    {
-        var lb = Check.Present(wire, "loadBalancer");
-        var arn = Check.Text(lb.LoadBalancerArn, "loadBalancer.LoadBalancerArn");
-        if (arn != config.LoadBalancerArn.Value)
-        {
-            throw Check.Invalid("loadBalancer.LoadBalancerArn", $"'{arn}' is not the link's load balancer {config.LoadBalancerArn.Value}");
-        }
-        return new Nlb(
-            Check.DnsName(lb.DnsName, "loadBalancer.DNSName"),
-            Check.HostedZoneId(lb.CanonicalHostedZoneId, "loadBalancer.CanonicalHostedZoneId"),
-            Check.Text(lb.VpcId, "loadBalancer.VpcId"));
-    }
-
-    private static DesiredTargetGroup Group(LinkConfig config, Nlb nlb, string key, IEnumerable<Broker> brokers, int listenerPort) => new(
-        key,
-        Registry.TargetGroupName(config.LinkId, key),
-        config.TargetPort,
-        nlb.VpcId,
-        [.. brokers.Select(b => new Target(b.Ip, config.TargetPort)).Distinct().OrderBy(t => t.Id, StringComparer.Ordinal)],
-        listenerPort);
 
     // MSK's listener names for the in-VPC ports.
     private static (string? Name, IReadOnlyList<Finding> Findings) ListenerName(int targetPort) => targetPort switch

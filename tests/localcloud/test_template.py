@@ -200,6 +200,71 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+          "AWS::StackName": "brokerlink", "AWS::NoValue": None}
+
+
+class Evaluator:
+    """Just enough CloudFormation to read a policy as deployed: Ref, Fn::Sub/Join/Split/If and conditions."""
+
+    def __init__(self, template, parameters=None):
+        self.template = template
+        self.values = dict(PSEUDO)
+        for name, spec in template.get("Parameters", {}).items():
+            value = (parameters or {}).get(name, spec.get("Default"))
+            if spec["Type"] == "CommaDelimitedList" and isinstance(value, str):
+                value = value.split(",")
+            self.values[name] = value
+
+    def condition(self, name):
+        return self(self.template["Conditions"][name])
+
+    def __call__(self, node):
+        if isinstance(node, list):
+            return [v for v in (self(item) for item in node) if v is not None]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, arg), = node.items()
+            if key == "Ref":
+                return self.values[arg]
+            if key == "Fn::Sub":
+                return re.sub(r"\$\{([\w:]+)\}", lambda m: str(self.values[m.group(1)]), arg)
+            if key == "Fn::Join":
+                return arg[0].join(self(arg[1]))
+            if key == "Fn::Split":
+                return self(arg[1]).split(arg[0])
+            if key == "Fn::If":
+                return self(arg[1] if self.condition(arg[0]) else arg[2])
+            if key == "Fn::Equals":
+                return self(arg[0]) == self(arg[1])
+            if key == "Fn::Not":
+                return not self(arg[0])
+            if key == "Fn::And":
+                return all(self(a) for a in arg)
+            if key == "Condition":
+                return self.condition(arg)
+        return {k: self(v) for k, v in node.items()}
+
+
+def string_like(pattern, value):
+    """IAM's StringLike: * any run of characters (dots included), ? one character, case-sensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value) is not None
+
+
+def normalised_record_name(name):
+    """route53:ChangeResourceRecordSetsNormalizedRecordNames: lowercase, no trailing dot, and every character other
+    than a-z, 0-9, -, _ and . as a backslash and its three-digit octal code (* is \\052)."""
+    return "".join(c if re.fullmatch(r"[a-z0-9_.-]", c) else f"\\{ord(c):03o}" for c in name.lower().rstrip("."))
+
+
+def may_write_records(statement, names):
+    """Whether a ChangeResourceRecordSets statement's ForAllValues:StringLike allows every one of these names."""
+    patterns = as_list(statement["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"])
+    return all(any(string_like(p, normalised_record_name(n)) for p in patterns) for n in names)
+
+
 class TemplateLintTest(unittest.TestCase):
     def test_cfn_lint_is_clean(self):
         result = subprocess.run(
@@ -356,6 +421,52 @@ class AslTest(unittest.TestCase):
                             seen.add(error)
         self.assertEqual(seen, set(expected))
 
+    OBSERVE = {"cluster", "loadBalancer", "nodes", "vpcEndpointId", "instanceFilters", "targetGroupArns"}
+    KINDS = ("msk-single-nlb", "msk-nlb-per-broker", "msk-serverless", "ec2-self-managed")
+
+    def link_states(self):
+        links = self.definitions["reconcile.asl.json"]["States"]["ReconcileLinks"]["ItemProcessor"]["States"]
+        return links["ReconcileLink"]["Branches"][0]["States"]
+
+    def test_observation_branches_on_the_check_passs_capabilities_never_on_kinds(self):
+        text = (ROOT / "src" / "StateMachine" / "reconcile.asl.json").read_text()
+        for kind in self.KINDS:
+            self.assertNotIn(kind, text)
+        self.assertNotIn(".kind", text)
+        branched = set()
+        for name, state in all_states(self.definitions["reconcile.asl.json"]):
+            if state["Type"] != "Choice":
+                continue
+            rules = list(state["Choices"])
+            while rules:
+                rule = rules.pop()
+                rules += rule.get("And", []) + rule.get("Or", []) + ([rule["Not"]] if "Not" in rule else [])
+                variable = rule.get("Variable", "")
+                if variable.startswith("$.observe."):
+                    branched.add(re.match(r"\$\.observe\.(\w+)", variable).group(1))
+        self.assertEqual(self.OBSERVE, branched)
+
+    def test_observe_comes_from_the_check_pass_and_stays_in_the_link_state(self):
+        states = self.link_states()
+        self.assertEqual({"observe.$": "$.Payload.observe"}, states["CheckStoredConfig"]["ResultSelector"])
+        self.assertEqual("check", states["CheckStoredConfig"]["Parameters"]["Payload"]["pass"])
+        rebuilders = [name for name, s in states.items() if s["Type"] == "Pass" and "config.$" in s.get("Parameters", {})]
+        self.assertEqual({"PrepareLink", "DropObservations"}, set(rebuilders))
+        for name in rebuilders:
+            self.assertIn("observe.$", states[name]["Parameters"], name)
+
+    def test_the_plan_task_reads_only_observations_begin_observe_sets(self):
+        states = self.link_states()
+        payload = states["Plan"]["Parameters"]["Payload"]
+        started = set(states["BeginObserve"]["Parameters"])
+        read = {re.match(r"\$\.obs\.(\w+)", v).group(1) for v in payload.values() if str(v).startswith("$.obs.")}
+        self.assertLessEqual({"instances", "vpcEndpoints", "networkInterfaces"}, set(k.removesuffix(".$") for k in payload))
+        self.assertLessEqual(read - {"zones"}, started)  # zones: the Map over the zone list always sets it
+        self.assertEqual("$.obs.zones", states["ListZoneRecords"]["ResultPath"])
+        # clusterState is set on both paths: observed, or not (null).
+        self.assertEqual("$.cluster", states["DescribeCluster"]["ResultPath"])
+        self.assertEqual(("$.cluster", {"state": None}), (states["ClusterNotObserved"]["ResultPath"], states["ClusterNotObserved"]["Result"]))
+
     def test_the_role_allows_every_action_the_definitions_call(self):
         statements = state_machine_statements(transformed_template())
         allowed = [action for s in statements for action in as_list(s["Action"])]
@@ -466,15 +577,91 @@ class IamTest(unittest.TestCase):
                 self.assertIn(key, keys, f"{action}: {statement.get('Sid')}")
 
 
+class RecordNameTest(unittest.TestCase):
+    """The Route 53 writes are limited by record name: every name a link kind writes passes, others do not."""
+
+    BROKER = "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com"
+    SERVERLESS = "*.kafka-serverless.us-east-1.amazonaws.com"
+    REFUSED = ["www.example.com", "kafka.us-east-1.amazonaws.com", "b-1.orders.abc123.c2.kafka.us-west-2.amazonaws.com",
+               "*.kafka-serverless.us-west-2.amazonaws.com", "ledger.kafka.internal.example.com"]
+
+    @staticmethod
+    def ledger_names():
+        return json.loads((EVENTS / "link-ledger.json").read_text())["recordNames"]
+
+    def reconcile_statement(self, **parameters):
+        template = raw_template()
+        evaluate = Evaluator(template, parameters)
+        statements = plain(template["Resources"]["ReconcileStateMachine"]["Properties"]["Policies"])[0]["Statement"]
+        return evaluate(next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets"))
+
+    def consumer_statement(self, **parameters):
+        from cfnlint.decode import decode
+
+        template, matches = decode(str(ROOT / "consumer-account.yaml"))
+        self.assertEqual([], matches)
+        template = plain(template)
+        parameters = {"ReconcileRoleArn": "arn:aws:iam::123456789012:role/r", "OnboardRoleArn": "arn:aws:iam::123456789012:role/o"} | parameters
+        role = Evaluator(template, parameters)(template["Resources"]["DnsRole"])
+        statements = [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+        return next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
+
+    def test_normalised_names_and_string_like(self):
+        self.assertEqual("\\052.kafka-serverless.us-east-1.amazonaws.com", normalised_record_name(self.SERVERLESS.upper() + "."))
+        self.assertTrue(string_like("*.a.com", "\\052.a.com"))
+        self.assertTrue(string_like("*.a.com", "x.y.a.com"))
+        self.assertFalse(string_like("*.a.com", "a.com"))
+        self.assertFalse(string_like("a?com", "a.b.com"))
+
+    def test_every_kinds_names_may_be_written_by_both_roles_and_nothing_else(self):
+        self.assertEqual(["ledger.kafka.internal"], self.ledger_names())  # the default SelfManagedRecordNames covers it
+        for role, statement in (("reconcile", self.reconcile_statement()), ("consumer", self.consumer_statement())):
+            with self.subTest(role=role):
+                self.assertTrue(may_write_records(statement, [self.BROKER, self.SERVERLESS] + self.ledger_names()))
+                for name in self.REFUSED:
+                    self.assertFalse(may_write_records(statement, [name]), name)
+
+    def test_self_managed_record_names_is_the_operators_list(self):
+        names = "kafka.ledger.internal,*.ledger.example"
+        for role, statement in (("reconcile", self.reconcile_statement(SelfManagedRecordNames=names)),
+                                ("consumer", self.consumer_statement(SelfManagedRecordNames=names))):
+            with self.subTest(role=role):
+                self.assertTrue(may_write_records(statement, ["kafka.ledger.internal", "b-2.ledger.example", self.BROKER]))
+                self.assertFalse(may_write_records(statement, ["ledger.kafka.internal"]))
+                self.assertFalse(may_write_records(statement, ["kafka.ledger.internal", "www.example.com"]))
+
+    def test_a_consumer_zone_name_narrows_its_role_to_that_zone(self):
+        statement = self.consumer_statement(ZoneName="ledger.internal")
+        self.assertTrue(may_write_records(statement, ["kafka.ledger.internal"]))
+        self.assertFalse(may_write_records(statement, [self.BROKER]))
+        self.assertFalse(may_write_records(statement, ["ledger.kafka.internal"]))
+
+    def test_both_templates_take_the_same_self_managed_record_names(self):
+        from cfnlint.decode import decode
+
+        consumer = plain(decode(str(ROOT / "consumer-account.yaml"))[0])["Parameters"]["SelfManagedRecordNames"]
+        provider = plain(raw_template())["Parameters"]["SelfManagedRecordNames"]
+        self.assertEqual(("CommaDelimitedList", "*.kafka.internal"), (provider["Type"], provider["Default"]))
+        self.assertEqual((provider["Type"], provider["Default"]), (consumer["Type"], consumer["Default"]))
+
+
 class EventRuleTest(unittest.TestCase):
-    MATCHES = {
-        "cloudtrail-update-broker-count.json": True,
-        "cloudtrail-create-cluster-v2.json": True,
-        "cloudtrail-other-cluster.json": True,  # routed; triage finds no link and ignores it
-        "cloudtrail-update-broker-count-failed.json": False,  # a failed call changed nothing
-        "ec2-instance-state-change.json": False,
-        "schedule-sweep.json": False,
-        "invalid-unknown-event.json": False,
+    MSK = "ReconcileStateMachine.MskBrokerChange"
+    EC2 = "ReconcileStateMachine.Ec2InstanceStateChange"
+    # Every EventBridge event we ship -> the rule that routes it (None: no rule does).
+    ROUTED_BY = {
+        "cloudtrail-update-broker-count.json": MSK,
+        "cloudtrail-create-cluster-v2.json": MSK,
+        "cloudtrail-other-cluster.json": MSK,  # routed; triage finds no link and ignores it
+        "cloudtrail-update-broker-count-payments.json": MSK,
+        "cloudtrail-create-cluster-v2-serverless.json": MSK,
+        "cloudtrail-update-broker-count-failed.json": None,  # a failed call changed nothing
+        "ec2-instance-running.json": EC2,
+        "ec2-instance-stopped.json": EC2,
+        "ec2-instance-terminated.json": EC2,
+        "ec2-instance-pending.json": None,  # running follows
+        "schedule-sweep.json": None,  # the DriftSweep schedule's own event
+        "invalid-unknown-event.json": None,
     }
 
     @classmethod
@@ -502,16 +689,76 @@ class EventRuleTest(unittest.TestCase):
         return self.events.test_event_pattern(
             EventPattern=json.dumps(pattern), Event=(EVENTS / file).read_text())["Result"]
 
-    def test_the_msk_rule_routes_broker_changes_only(self):
-        self.assertEqual(list(self.rules), ["ReconcileStateMachine.MskBrokerChange"])
-        pattern = self.rules["ReconcileStateMachine.MskBrokerChange"]
-        for file, expected in self.MATCHES.items():
-            with self.subTest(event=file):
-                self.assertEqual(self.matches(pattern, file), expected)
+    def test_every_shipped_event_has_an_expectation(self):
+        # A new cloudtrail-*/ec2-* event file must say which rule (if any) routes it.
+        shipped = {f.name for f in EVENTS.glob("*.json") if f.name.startswith(("cloudtrail-", "ec2-"))}
+        self.assertEqual(shipped, {f for f in self.ROUTED_BY if f.startswith(("cloudtrail-", "ec2-"))})
+        self.assertTrue({self.MSK, self.EC2} <= set(self.ROUTED_BY.values()))
+
+    def test_each_event_is_routed_by_its_rule_only(self):
+        self.assertEqual(sorted(self.rules), sorted([self.MSK, self.EC2]))
+        for file, rule in self.ROUTED_BY.items():
+            for name, pattern in self.rules.items():
+                with self.subTest(event=file, rule=name):
+                    self.assertEqual(self.matches(pattern, file), name == rule)
+
+    def test_the_ec2_rule_takes_every_state_but_pending(self):
+        pattern = self.rules[self.EC2]
+        event = json.loads((EVENTS / "ec2-instance-running.json").read_text())
+        for state in ("pending", "running", "stopping", "stopped", "shutting-down", "terminated"):
+            with self.subTest(state=state):
+                event["detail"]["state"] = state
+                result = self.events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))["Result"]
+                self.assertEqual(result, state != "pending")
 
     def test_the_matcher_is_not_vacuous(self):
         self.assertFalse(self.matches({"source": ["aws.nothing"]}, "cloudtrail-update-broker-count.json"))
         self.assertTrue(self.matches({"source": ["aws.kafka"]}, "cloudtrail-update-broker-count.json"))
+        self.assertFalse(self.matches({"detail": {"state": ["running"]}}, "ec2-instance-stopped.json"))
+
+
+class LinkKindIamTest(unittest.TestCase):
+    """What the link kinds of issue 3 need from the Reconcile role, and no more."""
+
+    def statements(self):
+        template = raw_template()
+        evaluate = Evaluator(template)
+        return [evaluate(s) for s in plain(template["Resources"]["ReconcileStateMachine"]["Properties"]["Policies"])[0]["Statement"]]
+
+    def allowing(self, action):
+        return [s for s in self.statements() if action in as_list(s["Action"])]
+
+    def test_ec2_is_read_only(self):
+        ec2 = {a for s in self.statements() for a in as_list(s["Action"]) if a.startswith("ec2:")}
+        self.assertEqual({"ec2:DescribeInstances", "ec2:DescribeVpcEndpoints", "ec2:DescribeNetworkInterfaces"}, ec2)
+        for action in ec2:
+            self.assertEqual([["*"]], [as_list(s["Resource"]) for s in self.allowing(action)], action)
+
+    def test_handed_over_target_groups_get_only_their_targets_changed(self):
+        any_group = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/payments-b1/0123456789abcdef"
+        ours = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bl-orders-3f2a1c-b1/0123456789abcdef"
+
+        def on(statement, arn):
+            return any(string_like(r, arn) for r in as_list(statement["Resource"]))
+
+        handed_over = [s for s in self.statements() if any(a.startswith("elasticloadbalancing:") for a in as_list(s["Action"]))
+                       and not any(a.split(":")[1].startswith("Describe") for a in as_list(s["Action"])) and on(s, any_group)]
+        self.assertEqual(1, len(handed_over))
+        self.assertEqual({"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"},
+                         set(as_list(handed_over[0]["Action"])))
+        self.assertEqual({"Null": {"aws:ResourceTag/brokerlink:link": "false"}}, handed_over[0]["Condition"])
+        # BrokerLink's own bl-* groups keep their statements: created, changed and deleted only when tagged.
+        for action in ("CreateTargetGroup", "RegisterTargets", "DeregisterTargets", "DeleteTargetGroup"):
+            self.assertTrue(any(on(s, ours) and "bl-*" in s["Resource"] for s in self.allowing(f"elasticloadbalancing:{action}")), action)
+
+    def test_describe_cluster_covers_provisioned_and_serverless_clusters(self):
+        arns = [json.loads((EVENTS / f).read_text())["clusterArn"] for f in ("link-orders.json", "link-events.json")]
+        self.assertTrue(arns[1].endswith("-s1"), arns[1])
+        statements = self.allowing("kafka:DescribeClusterV2")
+        for arn in arns:
+            self.assertTrue(any(string_like(r, arn) for s in statements for r in as_list(s["Resource"])), arn)
+        self.assertFalse(any(string_like(r, arns[0].replace("123456789012", "210987654321"))
+                             for s in statements for r in as_list(s["Resource"])))
 
 
 class EventFilesTest(unittest.TestCase):

@@ -7,6 +7,11 @@
 
 The launcher's stderr (moto, Lambda host and handler logs) goes to `cloud.log_path`; it is
 printed if the start fails.
+
+Besides executions, `LocalCloud` changes the world as AWS would under BrokerLink's feet: an MSK
+broker replaced (`replace_broker`), EC2 broker instances run, terminated or replaced
+(`run_broker_instance`, `terminate_instance`, `replace_broker_instance`), subnets added to or
+removed from an interface endpoint (`add_endpoint_subnet`, `remove_endpoint_subnet`).
 """
 
 import atexit
@@ -32,6 +37,27 @@ READY_KEYS = ("endpoint", "region", "stateMachines", "table", "lambdaEndpoint")
 
 class LocalCloudError(RuntimeError):
     pass
+
+
+AMI = "ami-12c6146b"  # one of moto's images
+
+
+def run_instance(ec2, subnet_id: str, tags: dict[str, str], instance_type: str = "m7g.large") -> dict:
+    """Runs one instance with these tags in the subnet: {"instanceId", "ip", "subnetId"}."""
+    instance = ec2.run_instances(
+        ImageId=AMI, MinCount=1, MaxCount=1, InstanceType=instance_type, SubnetId=subnet_id,
+        TagSpecifications=[{"ResourceType": "instance",
+                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])["Instances"][0]
+    return {"instanceId": instance["InstanceId"], "ip": instance["PrivateIpAddress"], "subnetId": subnet_id}
+
+
+def endpoint_ips(ec2, vpc_endpoint_id: str) -> list[str]:
+    """The private IPs of an interface endpoint's network interfaces, sorted."""
+    endpoint = ec2.describe_vpc_endpoints(VpcEndpointIds=[vpc_endpoint_id])["VpcEndpoints"][0]
+    if not endpoint["NetworkInterfaceIds"]:
+        return []
+    interfaces = ec2.describe_network_interfaces(NetworkInterfaceIds=endpoint["NetworkInterfaceIds"])
+    return sorted(eni["PrivateIpAddress"] for eni in interfaces["NetworkInterfaces"])
 
 
 class LocalCloud:
@@ -218,6 +244,43 @@ class LocalCloud:
     def replace_broker(self, cluster_arn, broker_id):
         """Gives a broker a new ENI and IP: {"brokerId", "oldIp", "newIp"}."""
         return self.post("kafka/replace-broker", {"clusterArn": cluster_arn, "brokerId": broker_id})
+
+    # --- EC2 brokers and interface endpoints ----------------------------------------------------
+
+    def run_broker_instance(self, subnet_id, tags):
+        """Runs a (broker) instance with these tags: {"instanceId", "ip", "subnetId"}."""
+        return run_instance(self._ec2(), subnet_id, tags)
+
+    def terminate_instance(self, instance_id):
+        """Terminates an instance; it stays visible as `terminated`, as on AWS for a while."""
+        self._ec2().terminate_instances(InstanceIds=[instance_id])
+
+    def replace_broker_instance(self, instance_id):
+        """A new instance with the old one's tags and subnet (and a new IP), then the old one terminated:
+        {"oldInstanceId", "newInstanceId", "oldIp", "newIp"}."""
+        old = self._ec2().describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        new = self.run_broker_instance(old["SubnetId"], {t["Key"]: t["Value"] for t in old.get("Tags", [])})
+        self.terminate_instance(instance_id)
+        return {"oldInstanceId": instance_id, "newInstanceId": new["instanceId"],
+                "oldIp": old["PrivateIpAddress"], "newIp": new["ip"]}
+
+    def add_endpoint_subnet(self, vpc_endpoint_id, subnet_id):
+        """ModifyVpcEndpoint AddSubnetIds: the endpoint gets a network interface there; returns its IPs."""
+        self._ec2().modify_vpc_endpoint(VpcEndpointId=vpc_endpoint_id, AddSubnetIds=[subnet_id])
+        return endpoint_ips(self._ec2(), vpc_endpoint_id)
+
+    def remove_endpoint_subnet(self, vpc_endpoint_id, subnet_id):
+        """ModifyVpcEndpoint RemoveSubnetIds: that subnet's network interface goes; returns the IPs left."""
+        self._ec2().modify_vpc_endpoint(VpcEndpointId=vpc_endpoint_id, RemoveSubnetIds=[subnet_id])
+        return endpoint_ips(self._ec2(), vpc_endpoint_id)
+
+    def endpoint_ips(self, vpc_endpoint_id):
+        return endpoint_ips(self._ec2(), vpc_endpoint_id)
+
+    def _ec2(self):
+        if getattr(self, "_ec2_client", (None, None))[0] != self.endpoint:
+            self._ec2_client = (self.endpoint, self.client("ec2"))
+        return self._ec2_client[1]
 
     def set_config(self, **settings):
         """E.g. set_config(clusterActivationSeconds=0, updateSeconds=1); returns all settings."""

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """BrokerLink's scripted demo against the local cloud (run by `./build.sh demo`).
 
-One MSK cluster with 3 brokers behind one NLB, two consumer zones and a provider zone:
-1. a fresh link is reconciled by hand; 2. the converged link again (no writes);
+msk-single-nlb: one MSK cluster with 3 brokers behind one NLB, two consumer zones and a provider
+zone: 1. a fresh link is reconciled by hand; 2. the converged link again (no writes);
 3. UpdateBrokerCount to 4 and its CloudTrail event; 4. a broker replaced (new IP) and the
-scheduled sweep. Each step prints what changed; the last line is `converged`.
+scheduled sweep.
+ec2-self-managed: three tagged Kafka instances behind another NLB: 5. the fresh link, and the
+server.properties lines its plan gives each broker; 6. broker 2's instance replaced (new IP) and
+the terminated instance's EC2 event; 7. the converged link again (no writes).
+Each step prints what changed; the last line is `converged`.
 """
 import json
 from collections import Counter
@@ -27,7 +31,7 @@ def show(text: str = "") -> None:
         print(line if len(line) <= WIDTH else line[:WIDTH - 3] + "...", flush=True)
 
 
-def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: str, execution_input: dict) -> None:
+def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: str, execution_input: dict) -> int:
     show(f"\n== {title}")
     show(f"   trigger: {trigger}")
     before = sc.link_view(aws, world)
@@ -58,13 +62,35 @@ def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: s
             show(f"   blocked {result['blocked']['code']}: {result['blocked']['reason']}")
         for finding in result.get("findings") or []:
             show(f"   finding {finding['code']}: {finding['subject']}: {finding['message']}")
-        show("   advertised.listeners (client entry per broker):")
+        if result.get("advertisedListeners"):
+            show("   advertised.listeners (client entry per broker):")
         for entry in result.get("advertisedListeners") or []:
             show(f"     broker {entry['brokerId']}: {entry['entry']}")
+    return sum(writes.values())
+
+
+def show_server_properties(cloud: LocalCloud, world: sc.World, broker_ids=None) -> None:
+    """The server.properties lines of the link's plan (a dry run: nothing is written)."""
+    status, output, history = cloud.start_execution_and_wait(sc.manual(world, dry_run=True))
+    if status != "SUCCEEDED" or sc.write_calls(history):
+        raise DemoFailed(f"dry run of {world.link_id}: {status}, writes {dict(sc.write_calls(history))}")
+    show("   server.properties per broker (the plan's serverProperties, from a dry run):")
+    for entry in output["results"][0]["plan"]["serverProperties"]:
+        if broker_ids is None or entry["brokerId"] in broker_ids:
+            show(f"     broker {entry['brokerId']} ({entry['instanceId']}):")
+            for line in entry["lines"]:
+                show(f"       {line}")
 
 
 def run(cloud: LocalCloud) -> None:
     aws = sc.Aws(cloud.endpoint)
+    run_single_nlb(cloud, aws)
+    run_ec2(cloud, aws)
+    show("converged")
+
+
+def run_single_nlb(cloud: LocalCloud, aws: sc.Aws) -> None:
+    show("\n#### msk-single-nlb: an MSK cluster behind one NLB, a listener port per broker")
     world = sc.build_world(aws, "orders", table=cloud.table, brokers=3, bootstrap_port=8999)
     show(f"local cloud at {cloud.endpoint}, link '{world.link_id}' in table {world.table}")
     show(f"cluster   {world.cluster_arn}")
@@ -99,7 +125,43 @@ def run(cloud: LocalCloud) -> None:
     show(f"\nchecked against ListNodes: {len(sc.brokers(aws, world.cluster_arn))} brokers, "
          f"{len(view.target_groups)} owned target groups, {len(view.listeners)} listeners, "
          f"owned names per zone {owned}")
-    show("converged")
+
+
+def run_ec2(cloud: LocalCloud, aws: sc.Aws) -> None:
+    show("\n#### ec2-self-managed: Kafka on EC2 instances tagged kafka-cluster / kafka-broker-id")
+    world = sc.build_ec2_world(aws, "ledger", table=cloud.table, brokers=3)
+    show(f"link '{world.link_id}': instances tagged {world.broker_tag[0]}={world.broker_tag[1]}, "
+         f"names {', '.join(world.config['recordNames'])}")
+    for i in sorted(sc.ec2_instances(aws, world), key=lambda i: int(i.broker_id_tag)):
+        show(f"  broker {i.broker_id_tag}  {i.ip:<12}  {i.instance_id}  {i.state}")
+    show(f"NLB       {world.load_balancer_arn}")
+    for zone_id in world.zone_ids:
+        target, _ = world.alias_target(zone_id)
+        show(f"zone      {world.zone_label(zone_id):<9} {zone_id} (private {sc.EC2_ZONE_NAME})")
+        show(f"            aliases -> {target}")
+
+    step(cloud, aws, world, "step 5: fresh link", "manual " + json.dumps(sc.manual(world)), sc.manual(world))
+    show_server_properties(cloud, world)
+
+    broker_2 = next(i for i in sc.ec2_instances(aws, world) if i.broker_id_tag == "2")
+    replaced = cloud.replace_broker_instance(broker_2.instance_id)
+    step(cloud, aws, world, "step 6: broker 2's instance replaced",
+         f"{replaced['oldInstanceId']} ({replaced['oldIp']}) -> {replaced['newInstanceId']} "
+         f"({replaced['newIp']}), events/ec2-instance-terminated.json",
+         sc.ec2_event("ec2-instance-terminated.json", replaced["oldInstanceId"]))
+    show_server_properties(cloud, world, broker_ids={2})
+
+    writes = step(cloud, aws, world, "step 7: converged re-run", "manual " + json.dumps(sc.manual(world)),
+                  sc.manual(world))
+    if writes:
+        raise DemoFailed(f"the converged re-run of {world.link_id} wrote {writes} times")
+    problems = sc.convergence_problems(aws, world)
+    if problems:
+        raise DemoFailed("not converged:\n" + "\n".join(f"  {p}" for p in problems))
+    brokers, _, _ = sc.ec2_brokers(aws, world)
+    view = sc.link_view(aws, world)
+    show(f"\nchecked against DescribeInstances: {len(brokers)} brokers, {len(view.target_groups)} owned target "
+         f"groups, {len(view.listeners)} listeners, records in {len(world.zone_ids)} zones")
 
 
 def main() -> int:

@@ -6,8 +6,6 @@ clusterActivationSeconds, updateSeconds. Test-only route: POST /_brokerlink/kafk
 """
 
 import base64
-import ipaddress
-import itertools
 import json
 import random
 import re
@@ -26,6 +24,7 @@ from moto.kafka.responses import KafkaResponse
 from moto.utilities.utils import get_partition
 
 from . import CONFIG, ApiError, route
+from ._addresses import NoFreeAddress, delete_interface, new_interface
 
 CONFIG.setdefault("clusterActivationSeconds", 0.0)
 CONFIG.setdefault("updateSeconds", 2.0)
@@ -96,23 +95,11 @@ def _host(cluster, broker_id):
 
 
 def _new_eni(cluster, subnet_id, broker_id):
-    ec2 = _ec2(cluster)
-    subnet = ec2.get_subnet(subnet_id)
-    used = {ip for eni in ec2.enis.values() for ip in [eni.private_ip_address] if eni.subnet.id == subnet_id}
-    used |= set(getattr(subnet, "_subnet_ips", {}))
-    network = ipaddress.ip_network(subnet.cidr_block)
-    # AWS reserves the first four addresses and the last one of every subnet.
-    first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
-    numbers = itertools.chain((random.randint(first, last) for _ in range(200)), range(first, last + 1))
-    ip = next((ip for ip in map(lambda n: str(ipaddress.ip_address(n)), numbers) if ip not in used), None)
-    if ip is None:
-        raise BadRequestException(f"No free IP address left in subnet {subnet_id}")
-    eni = ec2.create_network_interface(
-        subnet,
-        ip,
-        description=f"MSK broker {broker_id} of {cluster.arn} (BrokerLink local cloud)",
-    )
-    return eni
+    try:
+        return new_interface(_ec2(cluster), subnet_id,
+                             f"MSK broker {broker_id} of {cluster.arn} (BrokerLink local cloud)")
+    except NoFreeAddress as e:
+        raise BadRequestException(str(e)) from e
 
 
 def _resize(cluster, target):
@@ -120,7 +107,7 @@ def _resize(cluster, target):
     subnets = _subnets(cluster)
     for broker_id in sorted(cluster.bl_brokers):
         if broker_id > target:
-            ec2.enis.pop(cluster.bl_brokers.pop(broker_id).eni_id, None)
+            delete_interface(ec2, cluster.bl_brokers.pop(broker_id).eni_id)
     for broker_id in range(1, target + 1):
         if broker_id not in cluster.bl_brokers:
             subnet_id = subnets[(broker_id - 1) % len(subnets)]
@@ -256,7 +243,7 @@ def delete_cluster(self, cluster_arn, current_version):
     with _lock:
         cluster = _cluster(self, cluster_arn)
         for broker in cluster.bl_brokers.values():
-            _ec2(cluster).enis.pop(broker.eni_id, None)
+            delete_interface(_ec2(cluster), broker.eni_id)
         cluster.bl_brokers.clear()
         _original["delete_cluster"](self, cluster_arn, current_version)
         return cluster_arn, "DELETING"  # moto answers with the state before; the cluster is gone at once
@@ -435,7 +422,7 @@ def replace_broker(body):
             raise ApiError(404, f"broker {broker_id} not found in {arn}")
         old_ip = broker.ip
         eni = _new_eni(cluster, broker.subnet_id, broker_id)
-        _ec2(cluster).enis.pop(broker.eni_id, None)
+        delete_interface(_ec2(cluster), broker.eni_id)
         broker.eni_id, broker.ip = eni.id, eni.private_ip_address
     return {"brokerId": broker_id, "oldIp": old_ip, "newIp": broker.ip}
 

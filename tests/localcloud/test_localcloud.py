@@ -182,7 +182,8 @@ class StepFunctionsExtensions(unittest.TestCase):
 class KafkaExtension(unittest.TestCase):
 
     def test_cluster_brokers_and_broker_count_update(self):
-        cloud.set_config(updateSeconds=1)
+        # Long enough that a loaded machine still sees the cluster UPDATING with its old brokers right after the call.
+        cloud.set_config(updateSeconds=4)
         self.addCleanup(cloud.set_config, updateSeconds=2)
         _, subnets = make_subnets(3, 61)
         arn = create_cluster("smoke-grow", subnets)

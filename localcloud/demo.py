@@ -31,7 +31,8 @@ def show(text: str = "") -> None:
         print(line if len(line) <= WIDTH else line[:WIDTH - 3] + "...", flush=True)
 
 
-def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: str, execution_input: dict) -> int:
+def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: str, execution_input: dict,
+         server_properties_of=None) -> int:
     show(f"\n== {title}")
     show(f"   trigger: {trigger}")
     before = sc.link_view(aws, world)
@@ -66,20 +67,14 @@ def step(cloud: LocalCloud, aws: sc.Aws, world: sc.World, title: str, trigger: s
             show("   advertised.listeners (client entry per broker):")
         for entry in result.get("advertisedListeners") or []:
             show(f"     broker {entry['brokerId']}: {entry['entry']}")
+        if server_properties_of is not None:
+            show("   server.properties per broker (the link result's serverProperties):")
+        for entry in result.get("serverProperties") or [] if server_properties_of is not None else []:
+            if server_properties_of == "all" or entry["brokerId"] in server_properties_of:
+                show(f"     broker {entry['brokerId']} ({entry['instanceId']}):")
+                for line in entry["lines"]:
+                    show(f"       {line}")
     return sum(writes.values())
-
-
-def show_server_properties(cloud: LocalCloud, world: sc.World, broker_ids=None) -> None:
-    """The server.properties lines of the link's plan (a dry run: nothing is written)."""
-    status, output, history = cloud.start_execution_and_wait(sc.manual(world, dry_run=True))
-    if status != "SUCCEEDED" or sc.write_calls(history):
-        raise DemoFailed(f"dry run of {world.link_id}: {status}, writes {dict(sc.write_calls(history))}")
-    show("   server.properties per broker (the plan's serverProperties, from a dry run):")
-    for entry in output["results"][0]["plan"]["serverProperties"]:
-        if broker_ids is None or entry["brokerId"] in broker_ids:
-            show(f"     broker {entry['brokerId']} ({entry['instanceId']}):")
-            for line in entry["lines"]:
-                show(f"       {line}")
 
 
 def run(cloud: LocalCloud) -> None:
@@ -140,16 +135,15 @@ def run_ec2(cloud: LocalCloud, aws: sc.Aws) -> None:
         show(f"zone      {world.zone_label(zone_id):<9} {zone_id} (private {sc.EC2_ZONE_NAME})")
         show(f"            aliases -> {target}")
 
-    step(cloud, aws, world, "step 5: fresh link", "manual " + json.dumps(sc.manual(world)), sc.manual(world))
-    show_server_properties(cloud, world)
+    step(cloud, aws, world, "step 5: fresh link", "manual " + json.dumps(sc.manual(world)), sc.manual(world),
+         server_properties_of="all")
 
     broker_2 = next(i for i in sc.ec2_instances(aws, world) if i.broker_id_tag == "2")
     replaced = cloud.replace_broker_instance(broker_2.instance_id)
     step(cloud, aws, world, "step 6: broker 2's instance replaced",
          f"{replaced['oldInstanceId']} ({replaced['oldIp']}) -> {replaced['newInstanceId']} "
          f"({replaced['newIp']}), events/ec2-instance-terminated.json",
-         sc.ec2_event("ec2-instance-terminated.json", replaced["oldInstanceId"]))
-    show_server_properties(cloud, world, broker_ids={2})
+         sc.ec2_event("ec2-instance-terminated.json", replaced["oldInstanceId"]), server_properties_of={2})
 
     writes = step(cloud, aws, world, "step 7: converged re-run", "manual " + json.dumps(sc.manual(world)),
                   sc.manual(world))

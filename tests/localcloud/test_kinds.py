@@ -225,7 +225,8 @@ class Ec2Scenarios(KindCase):
         brokers, _, _ = sc.ec2_brokers(aws, world)
         self.assertEqual([1, 2, 3], [b.broker_id for b in brokers])
 
-        self.converged(EC2, world, "fresh link (3 instances, 4 zones, 1 cross-account, bootstrap)", sc.manual(world))
+        applied = self.converged(EC2, world, "fresh link (3 instances, 4 zones, 1 cross-account, bootstrap)", sc.manual(world))
+        self.assertEqual([1, 2, 3], [p["brokerId"] for p in applied["serverProperties"]])
 
         view = sc.link_view(aws, world)
         for b in brokers:

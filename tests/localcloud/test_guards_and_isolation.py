@@ -5,6 +5,8 @@
 * In an all-links sweep a broken link does not stop the others; Summarise fails the execution with
   that link's own error, or BrokerLink.LinksFailed naming each failed link.
 * A cluster that stays non-ACTIVE fails its link with BrokerLink.ClusterNotReady, writing nothing.
+* A current zone that does not exist fails its link with Route53.NoSuchHostedZoneException, writing
+  nothing; the same zone retiring reads as empty and the link converges.
 
 One local cloud for the module, with ClusterPollAttempts=2 so a cluster that never becomes ACTIVE
 fails within seconds (tests that change the broker count wait for ACTIVE themselves). Every test
@@ -151,6 +153,41 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
         self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in summary_from_history(history)["results"]])
+
+    def test_a_deleted_current_zone_fails_its_link_and_the_same_zone_retiring_reads_as_empty(self):
+        world = self.world("nozone")
+        self.converge(world)
+        analytics, billing = world.consumers
+        ours = [r for r in aws.route53.list_resource_record_sets(HostedZoneId=billing.hosted_zone_id)["ResourceRecordSets"]
+                if r["Type"] in ("A", "TXT")]
+        self.assertEqual(6, len(ours))
+        aws.route53.change_resource_record_sets(HostedZoneId=billing.hosted_zone_id, ChangeBatch={
+            "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in ours]})
+        aws.route53.delete_hosted_zone(Id=billing.hosted_zone_id)
+        before = sc.snapshot(aws)
+
+        status, output, history, writes = self.execute("current consumer zone deleted", sc.manual(world))
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("Route53.NoSuchHostedZoneException", failed["error"])
+        self.assertTrue(failed["cause"].startswith("Link nozone: "), failed["cause"])
+        self.assertIn(billing.hosted_zone_id, failed["cause"])
+        self.assertNoWrites(history)
+        self.assertEqual(before, sc.snapshot(aws))
+
+        # The same zone retiring (its consumer removed): nothing of the link's is left there, so the run converges.
+        config = world.config | {"consumers": [c for c in world.config["consumers"] if c["name"] != "billing"],
+                                 "retiringZones": [{"hostedZoneId": billing.hosted_zone_id, "consumer": "billing"}]}
+        retiring = dataclasses.replace(world, consumers=(analytics,), config=config)
+        sc.put_link(aws, retiring)
+
+        status, output, history, writes = self.execute("retiring consumer zone deleted", sc.manual(retiring))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual((True, False), (output["results"][0]["converged"], output["results"][0]["applied"]))
+        self.assertEqual({}, dict(writes))
+        self.assertEqual([], sc.convergence_problems(aws, retiring))
 
     def test_cluster_that_stays_not_active_fails_its_link_and_writes_nothing(self):
         world = self.world("notready")

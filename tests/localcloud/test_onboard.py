@@ -6,6 +6,7 @@ so that onboarding registers it. Consumer accounts are reached through roles (mo
 Onboard and Reconcile state machines reach them. Each run prints
 `onboard: <operation> wall=<s> status=<status>` to stderr for the issue note.
 """
+import dataclasses
 import hashlib
 import json
 import sys
@@ -377,6 +378,48 @@ class Onboarding(unittest.TestCase):
         self.assertEqual(3, stored["version"])
         self.assertEqual(["analytics"], [c["name"] for c in stored["config"]["consumers"]])
         self.assertNotIn("retiringZones", stored["config"])
+
+    def test_remove_consumer_whose_zone_is_already_deleted_finishes_without_writing_records(self):
+        world = self.provider("onb-gonezone", consumers=("analytics",), cross_account="partner")
+        analytics, partner = world.consumers
+        principal = f"arn:aws:iam::{sc.CONSUMER_ACCOUNT}:root"
+        self.register(world, [self.consumer_entry(world, 0),
+                              self.consumer_entry(world, 1, principal) | {"roleArn": partner.role_arn}])
+        route53 = in_account(sc.CONSUMER_ACCOUNT, "route53")
+        self.assertEqual(6, len(owned_records(route53, partner.hosted_zone_id)))
+        # Out of band, in the consumer's account: its records, then its zone, are deleted.
+        ours = [r for r in route53.list_resource_record_sets(HostedZoneId=partner.hosted_zone_id)["ResourceRecordSets"]
+                if r["Type"] in ("A", "TXT")]
+        route53.change_resource_record_sets(HostedZoneId=partner.hosted_zone_id, ChangeBatch={
+            "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in ours]})
+        route53.delete_hosted_zone(Id=partner.hosted_zone_id)
+        with self.assertRaises(ClientError) as gone:
+            route53.get_hosted_zone(Id=partner.hosted_zone_id)
+        self.assertEqual("NoSuchHostedZone", gone.exception.response["Error"]["Code"])
+        request = self.event("onboard-remove-consumer.json", world)
+        request["consumerName"] = "partner"
+
+        status, output, history = self.onboard("remove-consumer (zone already deleted)", request)
+
+        self.assertSucceeded(status, output, history)
+        reconciles = [cloud.execution_history(arn) for arn in self.started_executions(history)]
+        self.assertEqual(1, len(reconciles))
+        self.assertEqual({}, dict(sc.wiring_writes(reconciles[0])))  # no record change, in any zone
+        self.assertIn("RetiringZoneGone", {e["stateEnteredEventDetails"]["name"] for e in reconciles[0]
+                                           if e["type"].endswith("StateEntered")})
+        stored = self.item(world)
+        self.assertEqual(3, stored["version"])  # stored with the zone retiring, then without it
+        self.assertEqual(["analytics"], [c["name"] for c in stored["config"]["consumers"]])
+        self.assertNotIn("retiringZones", stored["config"])
+        self.assertEqual([], self.principals(world))
+        self.assertEqual(6, len(owned_records(aws.route53, analytics.hosted_zone_id)))
+        self.assertEqual([], sc.convergence_problems(aws, dataclasses.replace(world, consumers=(analytics,))))
+
+    @staticmethod
+    def started_executions(history: list[dict]) -> list[str]:
+        """The executions (Reconcile's) an onboarding started, from its history."""
+        return [json.loads(e["taskSucceededEventDetails"]["output"])["ExecutionArn"] for e in history
+                if e["type"] == "TaskSucceeded" and e["taskSucceededEventDetails"]["resource"].startswith("startExecution")]
 
     # ------------------------------------------------------------------ remove-link
 

@@ -19,7 +19,7 @@ internal sealed record Desired(
 /// <summary>Who creates and deletes a desired target group.</summary>
 internal enum GroupMode
 {
-    /// <summary>BrokerLink creates it (with its listener, if any) and deletes it when no longer desired.</summary>
+    /// <summary>BrokerLink creates it with its listener and deletes both when no longer desired.</summary>
     Managed,
 
     /// <summary>The operator's group (<see cref="DesiredTargetGroup.Arn"/>): BrokerLink keeps its targets, never creates or deletes it.</summary>
@@ -30,8 +30,8 @@ internal enum GroupMode
 }
 
 /// <summary>
-/// A TCP target group of IP targets, under a stable <see cref="Key"/>, with one listener forwarding to it, or none when
-/// <see cref="ListenerPort"/> is null.
+/// A TCP target group of IP targets, under a stable <see cref="Key"/>. A managed group always has one listener forwarding
+/// to it, on <see cref="ListenerPort"/>; the operator's and held groups have none (null).
 /// </summary>
 internal sealed record DesiredTargetGroup(
     string Key,

@@ -72,7 +72,7 @@ internal sealed record CreateTargetGroup(
     string VpcId,
     IReadOnlyList<Tag> Tags,
     IReadOnlyList<Target> Targets,
-    ListenerSpec? Listener);
+    ListenerSpec Listener);
 
 internal sealed record ListenerSpec(int Port, IReadOnlyList<Tag> Tags);
 

@@ -101,14 +101,14 @@ internal static class Planner
     {
         var upserted = c.UpsertRecords.Sum(b => b.Changes.Count);
         var deleted = c.DeleteRecords.Sum(b => b.Changes.Count);
-        var writeCalls = c.CreateTargetGroups.Sum(g => g.Listener is null ? 2 : 3) // CreateTargetGroup, RegisterTargets, CreateListener
+        var writeCalls = c.CreateTargetGroups.Count * 3 // CreateTargetGroup, RegisterTargets, CreateListener
             + c.CreateListeners.Count + c.RegisterTargets.Count + c.DeregisterTargets.Count
             + c.UpsertRecords.Count + c.DeleteRecords.Count + c.DeleteListeners.Count + c.DeleteTargetGroups.Count;
         return new PlanSummary(
             brokers,
             writeCalls,
             TargetGroupsCreated: c.CreateTargetGroups.Count,
-            ListenersCreated: c.CreateTargetGroups.Count(g => g.Listener is not null) + c.CreateListeners.Count,
+            ListenersCreated: c.CreateTargetGroups.Count + c.CreateListeners.Count,
             TargetsRegistered: c.CreateTargetGroups.Sum(g => g.Targets.Count) + c.RegisterTargets.Sum(r => r.Targets.Count),
             TargetsDeregistered: c.DeregisterTargets.Sum(r => r.Targets.Count),
             RecordsUpserted: upserted,

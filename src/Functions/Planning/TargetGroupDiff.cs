@@ -16,7 +16,6 @@ namespace BrokerLink.Functions.Planning;
 /// operator's TG, not tagged for this link       operator  finding TargetGroupNotTagged, its targets left alone
 /// operator's TG                                 -         left as it is (never deleted)
 /// </code>
-/// A desired group without a listener port has no listener: an owned listener under its key is deleted.
 /// </summary>
 internal static class TargetGroupDiff
 {
@@ -53,12 +52,13 @@ internal static class TargetGroupDiff
                 AddIfAny(deregister, d.Key, theirs.Arn, current.Except(d.Targets));
                 continue;
             }
-            var listener = d.ListenerPort is null ? null
-                : observed.Listeners.Where(l => l.Key == d.Key && l.Port == d.ListenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
+            // A group BrokerLink creates always has its listener: the state machine creates both together.
+            var listenerPort = d.ListenerPort ?? throw new InvalidOperationException($"the managed target group {d.Key} has no listener port");
+            var listener = observed.Listeners.Where(l => l.Key == d.Key && l.Port == listenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
             var owned = observed.TargetGroups.Where(t => t.Key == d.Key).OrderBy(t => t.Arn, StringComparer.Ordinal).ToList();
             // Prefer the group our listener forwards to; any other group owned under this key is surplus.
             var group = owned.FirstOrDefault(t => listener?.TargetGroupArns.Contains(t.Arn) == true) ?? owned.FirstOrDefault();
-            var portHolder = d.ListenerPort is null ? null : observed.Listeners.Where(l => l.Port == d.ListenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
+            var portHolder = observed.Listeners.Where(l => l.Port == listenerPort).MinBy(l => l.Arn, StringComparer.Ordinal);
             var tags = Registry.Tags(linkId, d.Key);
             kept.UnionWith(new[] { listener?.Arn, group?.Arn }.OfType<string>());
 
@@ -75,8 +75,7 @@ internal static class TargetGroupDiff
                 }
                 else
                 {
-                    createGroups.Add(new CreateTargetGroup(d.Key, d.Name, d.Port, d.VpcId, tags, d.Targets,
-                        d.ListenerPort is { } port ? new ListenerSpec(port, tags) : null));
+                    createGroups.Add(new CreateTargetGroup(d.Key, d.Name, d.Port, d.VpcId, tags, d.Targets, new ListenerSpec(listenerPort, tags)));
                 }
                 continue;
             }
@@ -86,10 +85,6 @@ internal static class TargetGroupDiff
             AddIfAny(register, d.Key, group.Arn, d.Targets.Except(registered));
             AddIfAny(deregister, d.Key, group.Arn, registered.Except(d.Targets));
 
-            if (d.ListenerPort is not { } listenerPort)
-            {
-                continue;
-            }
             if (listener is null)
             {
                 if (portHolder is not null)

@@ -48,9 +48,8 @@ internal static class Ec2SelfManagedKind
             [.. duplicates.Select(g => g.Key)], [.. duplicates.SelectMany(g => g).Select(i => i.Ip)]);
         findings.AddRange(portFindings);
         var records = NlbListeners.Records(config, nlb, config.RecordNames!).ToList();
-        var properties = config.ServerProperties is { } p
-            ? brokers.Where(b => !unwired.Contains(b.BrokerId)).Select(b => ServerProperties(config, p, b)).ToList()
-            : [];
+        // The config reader gives every ec2 link server properties (the defaults where it names none).
+        var properties = brokers.Where(b => !unwired.Contains(b.BrokerId)).Select(b => ServerProperties(config, config.ServerProperties!, b)).ToList();
         return new Desired(groups, records, [], findings, byId.Count,
             NoBrokers: $"no live EC2 instance tagged {config.BrokerTag!.Key} = {config.BrokerTag.Value} has a valid {config.BrokerIdTagKey} tag",
             ServerProperties: properties);

@@ -22,7 +22,7 @@ internal static class MskServerlessKind
     {
         var nlb = Nlb.Read(input.LoadBalancer, config);
         var ips = ReadInterfaceIps(input, config);
-        List<DesiredTargetGroup> groups = ips.Count == 0 ? [] : [NlbListeners.Group(config, nlb, Registry.Serverless, ips, config.ListenerPort)];
+        List<DesiredTargetGroup> groups = ips.Count == 0 ? [] : [NlbListeners.Group(config, nlb, Registry.Serverless, ips, config.ListenerPort!.Value)];
         var records = NlbListeners.Records(config, nlb, [RecordName(config)]).ToList();
         return new Desired(groups, records, [], [], ips.Count,
             NoBrokers: $"VPC endpoint {config.VpcEndpointId} has no network interface with an IP");

@@ -70,7 +70,7 @@ internal static class NlbListeners
         return (groups, findings, unwired);
     }
 
-    public static DesiredTargetGroup Group(LinkConfig config, Nlb nlb, string key, IEnumerable<string> ips, int? listenerPort) => new(
+    public static DesiredTargetGroup Group(LinkConfig config, Nlb nlb, string key, IEnumerable<string> ips, int listenerPort) => new(
         key,
         Registry.TargetGroupName(config.LinkId, key),
         config.TargetPort,

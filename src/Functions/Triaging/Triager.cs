@@ -106,13 +106,9 @@ internal static class Triager
         var account = Check.AccountId(ev.Account ?? detail.RecipientAccountId, ev.Account is null ? "event.detail.recipientAccountId" : "event.account");
         var region = Check.AwsRegion(ev.Region ?? detail.AwsRegion, ev.Region is null ? "event.detail.awsRegion" : "event.region");
 
-        if (account != deployment.Account)
+        if (Elsewhere(call, account, region, deployment) is { } elsewhere)
         {
-            return Ignore(trigger, $"{call} in account {account}, not this deployment's account {deployment.Account}");
-        }
-        if (region != deployment.Region)
-        {
-            return Ignore(trigger, $"{call} in region {region}, not this deployment's region {deployment.Region}");
+            return Ignore(trigger, elsewhere);
         }
         if (!string.IsNullOrEmpty(detail.ErrorCode))
         {
@@ -147,19 +143,21 @@ internal static class Triager
         var what = $"instance {instance} is {state ?? "in an unknown state"}";
         var account = Check.AccountId(ev.Account, "event.account");
         var region = Check.AwsRegion(ev.Region, "event.region");
-        if (account != deployment.Account)
+        if (Elsewhere(what, account, region, deployment) is { } elsewhere)
         {
-            return Ignore(trigger, $"{what} in account {account}, not this deployment's account {deployment.Account}");
-        }
-        if (region != deployment.Region)
-        {
-            return Ignore(trigger, $"{what} in region {region}, not this deployment's region {deployment.Region}");
+            return Ignore(trigger, elsewhere);
         }
         var matched = links.Where(l => l.Kind == LinkKinds.Ec2SelfManaged).ToList();
         return matched.Count == 0
             ? Ignore(trigger, $"{what}: no {LinkKinds.Ec2SelfManaged} link follows EC2 instances")
             : Select(trigger, Options.None, matched, what);
     }
+
+    /// <summary>Why an event from another account or region is not this deployment's, or null when it is.</summary>
+    private static string? Elsewhere(string what, string account, string region, Arn deployment) =>
+        account != deployment.Account ? $"{what} in account {account}, not this deployment's account {deployment.Account}"
+        : region != deployment.Region ? $"{what} in region {region}, not this deployment's region {deployment.Region}"
+        : null;
 
     private static TriageOutput ManualReconcile(EventWire ev, List<Link> links)
     {

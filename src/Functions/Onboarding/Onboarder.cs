@@ -183,11 +183,7 @@ internal static class Onboarder
         }
         else
         {
-            var endpoint = Check.EndpointDnsName(c.EndpointDnsName, "consumer.endpointDnsName");
-            if (endpoint.Region != run.Deployment.Region)
-            {
-                throw Check.Invalid("consumer.endpointDnsName", $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
-            }
+            var endpoint = EndpointInRegion(c.EndpointDnsName, "consumer.endpointDnsName", run);
             if (current.EndpointServiceId is { } service && endpoint.ServiceId != service)
             {
                 throw Check.Invalid("consumer.endpointDnsName", $"'{endpoint.DnsName}' is an endpoint of {endpoint.ServiceId}, not of the link's endpoint service {service}");
@@ -209,16 +205,16 @@ internal static class Onboarder
         var (zoneId, creation, association) = ConsumerZone(c, current, name, role, run);
         var existing = current.Consumers.FirstOrDefault(x => x.Name == name);
         var consumer = new Consumer(name, zoneId ?? existing?.HostedZoneId ?? "", endpointName, endpointZone, role, principal, brokerEndpoints);
-        // A per-broker consumer gains an endpoint with every broker provisioned: its endpoints change in place, so the
-        // records of its other brokers stay up meanwhile (removing and adding it again would delete them).
-        var newEndpoints = perBroker && existing is not null && !existing.SameAs(consumer)
-            && existing.HostedZoneId == consumer.HostedZoneId && existing.RoleArn == consumer.RoleArn;
-        var rerun = existing is not null && !newEndpoints;
-        if (existing is not null && !existing.SameAs(consumer) && !newEndpoints)
+        List<string> consumerNotes = existing switch
         {
-            var where = existing.EndpointDnsName is { } dns ? $"endpoint {dns}" : $"endpoints for brokers {string.Join(", ", (existing.BrokerEndpoints ?? []).Select(e => e.BrokerId))}";
-            throw Check.Invalid("consumer.name", $"'{name}' is already a consumer of link '{id}' (zone {existing.HostedZoneId}, {where}): remove it first to change it");
-        }
+            null => [],
+            _ when existing.SameAs(consumer) => [$"consumer '{name}' is already stored with these settings: the steps are run again"],
+            // A per-broker consumer gains an endpoint with every broker provisioned: its endpoints change in place, so the
+            // records of its other brokers stay up meanwhile (removing and adding it again would delete them).
+            _ when perBroker && existing.HostedZoneId == consumer.HostedZoneId && existing.RoleArn == consumer.RoleArn =>
+                [$"consumer '{name}' gets new broker endpoints (brokers {string.Join(", ", brokerEndpoints!.Select(e => e.BrokerId))}): its records follow"],
+            _ => throw AlreadyAConsumer(existing, id),
+        };
         if (zoneId is not null && current.Consumers.FirstOrDefault(x => x.HostedZoneId == zoneId && x.Name != name) is { } other)
         {
             throw Check.Invalid(creation is null ? "consumer.hostedZoneId" : "consumer.createZone", $"zone {zoneId} is already the zone of consumer '{other.Name}' of link '{id}'");
@@ -243,17 +239,12 @@ internal static class Onboarder
         }
         var added = current with
         {
-            Consumers = newEndpoints ? [.. current.Consumers.Select(x => x.Name == name ? consumer : x)]
-                : rerun ? current.Consumers
-                : [.. current.Consumers, consumer],
+            Consumers = existing is null ? [.. current.Consumers, consumer] : [.. current.Consumers.Select(x => x.Name == name ? consumer : x)],
             RetiringZones = [.. current.Retiring.Where(r => r.HostedZoneId != zoneId)],
         };
         var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored));
-        var rerunNotes = rerun ? new List<string> { $"consumer '{name}' is already stored with these settings: the steps are run again" }
-            : newEndpoints ? [$"consumer '{name}' gets new broker endpoints (brokers {string.Join(", ", brokerEndpoints!.Select(e => e.BrokerId))}): its records follow"]
-            : [];
         return Decision("add-consumer", added, run, summary, allow: allow, accept: acceptance, createZone: creation, associate: association,
-            store: store, recordsZone: new ZoneRef(zoneId, role, LinkKinds.RecordNames(added)), notes: rerunNotes);
+            store: store, recordsZone: new ZoneRef(zoneId, role, LinkKinds.RecordNames(added)), notes: consumerNotes);
     }
 
     /// <summary>
@@ -317,6 +308,21 @@ internal static class Onboarder
             store: store, revoke: revoke, finish: finish, notes: notes);
     }
 
+    /// <summary>An interface endpoint's DNS name in this deployment's region (aws-sdk calls cannot cross regions).</summary>
+    private static EndpointName EndpointInRegion(string? dnsName, string path, Run run)
+    {
+        var endpoint = Check.EndpointDnsName(dnsName, path);
+        return endpoint.Region == run.Deployment.Region
+            ? endpoint
+            : throw Check.Invalid(path, $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
+    }
+
+    private static InvalidInputException AlreadyAConsumer(Consumer existing, string linkId)
+    {
+        var where = existing.EndpointDnsName is { } dns ? $"endpoint {dns}" : $"endpoints for brokers {string.Join(", ", (existing.BrokerEndpoints ?? []).Select(e => e.BrokerId))}";
+        return Check.Invalid("consumer.name", $"'{existing.Name}' is already a consumer of link '{linkId}' (zone {existing.HostedZoneId}, {where}): remove it first to change it");
+    }
+
     // ------------------------------------------------------------------ msk-nlb-per-broker consumers
 
     /// <summary>One link of this kind has an endpoint service per broker, all the operator's: onboarding allows and accepts nothing.</summary>
@@ -349,11 +355,7 @@ internal static class Onboarder
         foreach (var (e, path) in Check.Items(Check.Present(wire, "consumer.brokerEndpoints"), "consumer.brokerEndpoints"))
         {
             var id = e.BrokerId is { } n and >= 1 and <= 65535 ? n : throw Check.Invalid($"{path}.brokerId", e.BrokerId is null ? "missing" : $"{e.BrokerId} is not an MSK broker id (1-65535)");
-            var endpoint = Check.EndpointDnsName(e.EndpointDnsName, $"{path}.endpointDnsName");
-            if (endpoint.Region != run.Deployment.Region)
-            {
-                throw Check.Invalid($"{path}.endpointDnsName", $"the endpoint is in region {endpoint.Region}, not this deployment's region {run.Deployment.Region}");
-            }
+            var endpoint = EndpointInRegion(e.EndpointDnsName, $"{path}.endpointDnsName", run);
             if (endpoints.Any(other => other.BrokerId == id))
             {
                 throw Check.Invalid($"{path}.brokerId", $"broker {id} has two endpoints");

@@ -12,6 +12,12 @@ Optional fields:
 * `delaySeconds`: hold each matching call this long first; without `code` the call then goes
   ahead as usual (a slow API, or a window for a test to change things mid-run).
 
+`code` is a wire code the service really sends: one of its modelled errors (`PriorRequestNotComplete`,
+`TargetGroupNotFound`) or an unmodelled one AWS documents (`Throttling` for ELBv2 and Route 53,
+`RequestLimitExceeded` and any other for EC2, which models none, `AccessDenied`, `InternalFailure`, ...).
+Step Functions then names it as AWS does (`_dialect.error_name`): a test cannot inject
+`ThrottlingException` into ELBv2 and see a Retry on a name AWS never raises fire.
+
 Setting `retryWaitScale` (POST /_brokerlink/config, default 1): multiplies the waits of the
 state machines' Retry policies, so a test can exhaust a Retry of 8 attempts in a second; the
 number of attempts stays what the ASL says.
@@ -26,11 +32,17 @@ from xml.sax.saxutils import escape
 from moto.core.responses import BaseResponse
 from moto.core.utils import get_service_model
 
-from . import CONFIG, ApiError, route
+from . import CONFIG, ApiError, _dialect, route
 
 CONFIG.setdefault("retryWaitScale", 1.0)
 
 ALIASES = {"elasticloadbalancingv2": "elbv2", "sfn": "stepfunctions", "states": "stepfunctions"}
+
+# Codes AWS services send without modelling them (AWS API references, "Common Errors"; ELBv2 and Route 53
+# throttle with `Throttling`, AWS-FACTS). A service's modelled codes are allowed as well.
+UNMODELLED_CODES = {"Throttling", "ThrottlingException", "AccessDenied", "AccessDeniedException", "InternalFailure",
+                    "ServiceUnavailable", "RequestLimitExceeded", "ValidationError", "ValidationException",
+                    "IncompleteSignature", "InvalidClientTokenId", "RequestExpired", "UnrecognizedClientException"}
 
 _faults = []
 _lock = threading.Lock()
@@ -108,9 +120,17 @@ def add_fault(body):
         get_service_model(service).operation_model(fault["action"])
     except Exception as e:
         raise ApiError(400, f"unknown service or action: {service} {fault['action']}") from e
+    if fault["code"] and not _sent_by(service, fault["code"]):
+        raise ApiError(400, f"{service} never answers with code {fault['code']}: use a code it models "
+                            f"or one of {sorted(UNMODELLED_CODES)}")
     with _lock:
         _faults.append(fault)
         return {"faults": [dict(f) for f in _faults]}
+
+
+def _sent_by(service, code):
+    modelled = {shape.metadata.get("error", {}).get("code", shape.name) for shape in _dialect.get_service_model(service).error_shapes}
+    return service == "ec2" or code in modelled or code in UNMODELLED_CODES
 
 
 @route("GET", "faults")

@@ -1,15 +1,21 @@
 """Step Functions interpreter fixes.
 
-* aws-sdk tasks: `elasticloadbalancingv2` maps to boto3's `elbv2`; parameters are accepted in
-  Step Functions' casing, responses re-cased as Step Functions does, timestamps become text;
-  error names follow AWS (`ElasticLoadBalancingV2.TargetGroupNotFoundException`); a task's
-  Credentials.RoleArn in another account is assumed (moto then acts in that account).
+* aws-sdk tasks speak Step Functions' dialect (`_dialect.py`): parameters only under the Java SDK v2
+  names (`Ttl`, `DnsName`, `VpcId`; anything else fails the execution with States.Runtime, and a
+  definition naming a field Step Functions does not know is refused at CreateStateMachine), responses
+  re-cased the same way, timestamps as text, error names as AWS gives them (modelled errors
+  `ElasticLoadBalancingV2.TargetGroupNotFoundException`, unmodelled ones such as rate throttling
+  `ElasticLoadBalancingV2.ElasticLoadBalancingV2Exception`); `elasticloadbalancingv2` maps to boto3's
+  `elbv2`; a task's Credentials.RoleArn in another account is assumed (moto then acts in that account).
+* The optimized DynamoDB integration (`arn:aws:states:::dynamodb:putItem`) takes only its documented
+  fields and names errors `DynamoDB.<Code>Exception`.
 * Lambda tasks call the local Lambda host instead of moto's Docker-based Lambda.
 * StartExecution works more than once per server and without a name.
 """
 
 import copy
 import datetime
+import json
 import logging
 import sys
 import threading
@@ -18,39 +24,35 @@ import uuid
 import boto3
 import botocore
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.utils import get_service_model
 from moto.stepfunctions.models import StateMachineInstance
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.core.exceptions import AWSError
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.api import InvalidDefinition as _MotoInvalidDefinition
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
     StateTaskServiceAwsSdk,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+    StateTaskServiceDynamoDB,
+)
 
-from . import ENDPOINTS
+from . import ENDPOINTS, _dialect
 
-# aws-sdk service name -> boto3 client name, where they differ.
-BOTO_NAMES = {"elasticloadbalancingv2": "elbv2"}
-
-# aws-sdk service name -> the service name Step Functions puts in error names.
-ERROR_SERVICE_NAMES = {
-    "elasticloadbalancingv2": "ElasticLoadBalancingV2",
-    "route53": "Route53",
-    "kafka": "Kafka",
-    "ec2": "Ec2",
-    "dynamodb": "DynamoDb",
-    "sfn": "Sfn",
-    "sts": "Sts",
-    "iam": "Iam",
-}
+_dynamodb_error_cause = StateTaskServiceDynamoDB._error_cause_from_client_error
 
 _clients = {}
 _clients_lock = threading.RLock()
-_models = {}
 
 
 def client_for(region, service, state_credentials=None):
@@ -86,27 +88,30 @@ def client_for(region, service, state_credentials=None):
         return _clients[key]
 
 
-def _operation(service, snake_action):
-    key = (service, snake_action)
-    if key not in _models:
-        model = get_service_model(service)
-        by_snake = {botocore.xform_name(name): name for name in model.operation_names}
-        _models[key] = model.operation_model(by_snake[snake_action]) if snake_action in by_snake else None
-    return _models[key]
+class _DialectRefused(Exception):
+    """A request Step Functions would not send: the task fails with States.Runtime, as AWS fails it."""
+
+    def __init__(self, refusal, raw_parameters):
+        super().__init__(str(refusal))
+        self.refusal, self.raw_parameters = refusal, raw_parameters
 
 
 def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
-    # Step Functions takes parameters in its own PascalCase (Ttl, DnsName) as well as the API's (TTL, DNSName).
-    operation = _operation(self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name))
+    # Only Step Functions' own spelling passes (Ttl, DnsName, VpcId; not TTL, DNSName, VPCId), at every depth.
+    operation = _dialect.operation(self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name))
     if operation is not None and operation.input_shape is not None:
-        self._to_boto_request(parameters, operation.input_shape)
+        raw = json.dumps(parameters, separators=(",", ":"), default=str)
+        try:
+            _dialect.to_boto(parameters, operation.input_shape)
+        except _dialect.UnsupportedField as refusal:
+            raise _DialectRefused(refusal, raw) from None
 
 
 def _normalise_response(self, response, boto_service_name=None, service_action_name=None):
-    # Step Functions re-cases response members (DNSName -> DnsName, AttachedENIId -> AttachedEniId, TTL -> Ttl).
-    operation = _operation(self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name))
+    # Step Functions re-cases response members the same way (DNSName -> DnsName, AttachedENIId -> AttachedEniId).
+    operation = _dialect.operation(self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name))
     if operation is not None and operation.output_shape is not None:
-        self._from_boto_response(response, operation.output_shape)
+        _dialect.from_boto(response, operation.output_shape)
     _timestamps_to_text(response)
 
 
@@ -122,15 +127,144 @@ def _timestamps_to_text(value):
             _timestamps_to_text(item)
 
 
-def _service_error_name(service_name):
-    return ERROR_SERVICE_NAMES.get(service_name.lower(), service_name[:1].upper() + service_name[1:])
+def _runtime_failure(env, state, cause):
+    return FailureEvent(
+        env=env,
+        error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(
+            taskFailedEventDetails=TaskFailedEventDetails(
+                error=StatesErrorNameType.StatesRuntime.to_name(),
+                cause=cause,
+                resource=state._get_sfn_resource(),
+                resourceType=state._get_sfn_resource_type(),
+            )
+        ),
+    )
 
 
-def _exception_name(norm_service_name, ex):
-    # AWS: "<ServiceName>.<ErrorCode>", with "Exception" appended when the code lacks it.
-    code = ex.response.get("Error", {}).get("Code") if isinstance(ex, ClientError) else None
-    name = f"{norm_service_name}.{code or ex.__class__.__name__}"
-    return name if name.endswith("Exception") else name + "Exception"
+_aws_sdk_from_error = StateTaskServiceAwsSdk._from_error
+
+
+def _aws_sdk_error(self, env, ex):
+    if isinstance(ex, _DialectRefused):
+        # UNVERIFIED wording; the outcome (the execution fails, no Catch takes it) is AWS's for parameters it refuses.
+        parameters = ex.raw_parameters if len(ex.raw_parameters) <= 2000 else ex.raw_parameters[:2000] + "..."
+        return _runtime_failure(env, self, f"The Parameters '{parameters}' could not be used to start the Task: [{ex}]")
+    if isinstance(ex, ParamValidationError):
+        return _runtime_failure(env, self, f"The Parameters could not be used to start the Task: [{ex}]")
+    if isinstance(ex, ClientError):
+        service = self.resource.api_name
+        error = _dialect.error_name(service, ex.response.get("Error", {}).get("Code", ""))
+        metadata = ex.response.get("ResponseMetadata", {})
+        cause = (f"{ex.response.get('Error', {}).get('Message', '')} (Service: {_dialect.error_prefix(service)}, "
+                 f"Status Code: {metadata.get('HTTPStatusCode')}, Request ID: {metadata.get('RequestId')})")
+        return self._get_task_failure_event(env=env, error=error, cause=cause)
+    return _aws_sdk_from_error(self, env, ex)
+
+
+def _optimized_dynamodb_error(client_error):
+    error, cause = _dynamodb_error_cause(client_error)
+    return _dialect.optimized_dynamodb_error_name(client_error.response["Error"]["Code"]), cause
+
+
+# The fields the optimized DynamoDB integration takes (AWS docs, connect-ddb: GetItem, PutItem, UpdateItem and
+# DeleteItem with the API's own request members); moto silently drops any other, AWS refuses it.
+def _optimized_dynamodb_fields(action):
+    operation = _dialect.operation("dynamodb", action)
+    return set(operation.input_shape.members) if operation is not None else None
+
+
+def _definition_errors(definition):
+    """Why Step Functions would refuse the definition's aws-sdk and optimized DynamoDB tasks, as (message, where)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return []  # moto's own parser reports it
+    errors = []
+
+    def visit(states, where):
+        for name, state in (states or {}).items():
+            at = f"{where}/States/{name}"
+            resource = state.get("Resource", "") if state.get("Type") == "Task" else ""
+            parameters = state.get("Parameters") or {}
+            if resource.startswith("arn:aws:states:::aws-sdk:"):
+                service, action = resource.split(":")[6:8]
+                operation = _dialect.operation(_dialect.boto_service(service), action.split(".")[0])
+                if operation is None:
+                    errors.append((f"The resource provided {resource} is not recognized", at))
+                elif operation.input_shape is not None:
+                    for field, path, expected in _dialect.field_errors(parameters, operation.input_shape, "", literal_only=True):
+                        hint = f' (Step Functions spells it "{expected}")' if expected else ""
+                        errors.append((f'The field "{field}" is not supported by Step Functions{hint}',
+                                       f"{at}/Parameters{path.replace('.', '/')}"))
+            elif resource.startswith("arn:aws:states:::dynamodb:"):
+                fields = _optimized_dynamodb_fields(resource.split(":")[-1])
+                for key in parameters:
+                    field = key[:-2] if key.endswith(".$") else key
+                    if fields is not None and field not in fields:
+                        errors.append((f'The field "{field}" is not supported by Step Functions', f"{at}/Parameters"))
+            for branch in state.get("Branches", []):
+                visit(branch.get("States"), at)
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            if processor:
+                visit(processor.get("States"), at)
+
+    visit(document.get("States"), "")
+    return errors
+
+
+class InvalidDefinition(AWSError):
+    # moto's own InvalidDefinition answers with an empty error code.
+    TYPE = "InvalidDefinition"
+    STATUS = 400
+
+
+_validate_definition = StepFunctionsParserBackend._validate_definition
+
+
+def _validate_definition_in_dialect(definition):
+    try:
+        _validate_definition(definition)
+    except _MotoInvalidDefinition as e:
+        raise InvalidDefinition(str(e)) from None
+    errors = _definition_errors(definition)
+    if errors:
+        raise InvalidDefinition(message="Invalid State Machine Definition: '" + ", ".join(
+            f"SCHEMA_VALIDATION_FAILED: {message} at {where}" for message, where in errors) + "'")
+
+
+def _dynamodb_parameters(self, env):
+    # moto drops a field the integration does not take; AWS fails the task (States.Runtime), which is what is kept here.
+    if self.parargs is not None:
+        self.parargs.eval(env=env)
+        parameters = env.stack.pop()
+        unknown = sorted(set(parameters) - (_optimized_dynamodb_fields(self.resource.api_action) or set(parameters)))
+        if unknown:
+            raise _DialectRefused(f'The field "{unknown[0]}" is not supported by Step Functions',
+                                  json.dumps(parameters, separators=(",", ":"), default=str))
+    return StateTask._eval_parameters(self, env)  # looked up now: stepfunctions_limits measures it
+
+
+_dynamodb_from_error = StateTaskServiceDynamoDB._from_error
+
+
+def _dynamodb_error(self, env, ex):
+    if isinstance(ex, _DialectRefused):
+        return _runtime_failure(env, self, f"The Parameters '{ex.raw_parameters[:2000]}' could not be used to start the Task: [{ex}]")
+    return _dynamodb_from_error(self, env, ex)
+
+
+def _dynamodb_response(self, response, boto_service_name=None, service_action_name=None):
+    # The optimized integration hands back the Java SDK v1 result: the API's members plus the HTTP metadata.
+    if isinstance(response, dict):
+        request_id = str(uuid.uuid4())
+        response["SdkHttpMetadata"] = {
+            "AllHttpHeaders": {"Content-Type": ["application/x-amz-json-1.0"], "x-amzn-RequestId": [request_id]},
+            "HttpHeaders": {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": request_id},
+            "HttpStatusCode": 200,
+        }
+        response["SdkResponseMetadata"] = {"RequestId": request_id}
 
 
 def _state_machine_deepcopy(self, memo):
@@ -156,11 +290,15 @@ def _start_execution_named(self, state_machine_arn, name=None, execution_input=N
 def install():
     StateMachineInstance.__deepcopy__ = _state_machine_deepcopy
     StepFunctionsParserBackend.start_execution = _start_execution_named
-    StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES.update(BOTO_NAMES)
+    StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES.update({"elasticloadbalancingv2": "elbv2"})
     StateTaskServiceAwsSdk._normalise_parameters = _normalise_parameters
     StateTaskServiceAwsSdk._normalise_response = _normalise_response
-    StateTaskServiceAwsSdk._normalise_service_error_name = staticmethod(_service_error_name)
-    StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(_exception_name)
+    StateTaskServiceAwsSdk._from_error = _aws_sdk_error
+    StateTaskServiceDynamoDB._error_cause_from_client_error = staticmethod(_optimized_dynamodb_error)
+    StateTaskServiceDynamoDB._eval_parameters = _dynamodb_parameters
+    StateTaskServiceDynamoDB._from_error = _dynamodb_error
+    StateTaskServiceDynamoDB._normalise_response = _dynamodb_response
+    StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition_in_dialect)
 
     # boto_client_for is imported by name into many interpreter modules: patch it where it is used.
     import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils  # noqa: F401

@@ -189,7 +189,7 @@ public sealed class PlanInputTests
         var alias = plan["changes"]!["upsertRecords"]![0]!["changes"]![0]!["ResourceRecordSet"]!.AsObject();
         Assert.Equal(["Name", "Type", "AliasTarget"], alias.Select(p => p.Key));
         var txt = plan["changes"]!["upsertRecords"]![0]!["changes"]![1]!["ResourceRecordSet"]!.AsObject();
-        Assert.Equal(["Name", "Type", "TTL", "ResourceRecords"], txt.Select(p => p.Key));
+        Assert.Equal(["Name", "Type", "Ttl", "ResourceRecords"], txt.Select(p => p.Key));
         Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary", "serverProperties", "observe"],
             plan.AsObject().Select(p => p.Key));
         Assert.True(plan["observe"] is null && plan["serverProperties"]!.AsArray().Count == 0);

@@ -50,22 +50,22 @@ public sealed class PlanScenarioTests
                 "upsertRecords": [
                   { "hostedZoneId": "Z0ANALYTICS", "roleArn": null, "changes": [
                     { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "A",
-                      "AliasTarget": { "HostedZoneId": "Z7HUB22UULQXV", "DNSName": "vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com", "EvaluateTargetHealth": false } } },
-                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "TTL": 300,
+                      "AliasTarget": { "HostedZoneId": "Z7HUB22UULQXV", "DnsName": "vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com", "EvaluateTargetHealth": false } } },
+                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "Ttl": 300,
                       "ResourceRecords": [ { "Value": "\"heritage=brokerlink,brokerlink/link=orders\"" } ] } },
                     { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "A",
-                      "AliasTarget": { "HostedZoneId": "Z7HUB22UULQXV", "DNSName": "vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com", "EvaluateTargetHealth": false } } },
-                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "TTL": 300,
+                      "AliasTarget": { "HostedZoneId": "Z7HUB22UULQXV", "DnsName": "vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com", "EvaluateTargetHealth": false } } },
+                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "Ttl": 300,
                       "ResourceRecords": [ { "Value": "\"heritage=brokerlink,brokerlink/link=orders\"" } ] } }
                   ] },
                   { "hostedZoneId": "Z0PROVIDER", "roleArn": null, "changes": [
                     { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "A",
-                      "AliasTarget": { "HostedZoneId": "Z26RNL4JYFTOTI", "DNSName": "orders-nlb-50dc6c495c0c9188.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": false } } },
-                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "TTL": 300,
+                      "AliasTarget": { "HostedZoneId": "Z26RNL4JYFTOTI", "DnsName": "orders-nlb-50dc6c495c0c9188.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": false } } },
+                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "Ttl": 300,
                       "ResourceRecords": [ { "Value": "\"heritage=brokerlink,brokerlink/link=orders\"" } ] } },
                     { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "A",
-                      "AliasTarget": { "HostedZoneId": "Z26RNL4JYFTOTI", "DNSName": "orders-nlb-50dc6c495c0c9188.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": false } } },
-                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "TTL": 300,
+                      "AliasTarget": { "HostedZoneId": "Z26RNL4JYFTOTI", "DnsName": "orders-nlb-50dc6c495c0c9188.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": false } } },
+                    { "Action": "UPSERT", "ResourceRecordSet": { "Name": "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "Type": "TXT", "Ttl": 300,
                       "ResourceRecords": [ { "Value": "\"heritage=brokerlink,brokerlink/link=orders\"" } ] } }
                   ] }
                 ],

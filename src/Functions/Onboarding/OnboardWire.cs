@@ -113,8 +113,8 @@ internal sealed record ZoneCreation(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? HostedZoneId);
 
 internal sealed record VpcRef(
-    [property: JsonPropertyName("VPCId")] string VpcId,
-    [property: JsonPropertyName("VPCRegion")] string VpcRegion);
+    [property: JsonPropertyName("VpcId")] string VpcId,
+    [property: JsonPropertyName("VpcRegion")] string VpcRegion);
 
 /// <summary>The cross-account association: authorize as the zone's owner, associate as the VPC's owner, then drop the authorization.</summary>
 internal sealed record VpcAssociation(

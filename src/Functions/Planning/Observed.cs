@@ -155,7 +155,7 @@ internal static class Observation
         var alias = record.AliasTarget is { } a
             ? new AliasTarget(
                 Check.Text(a.HostedZoneId, $"{path}.AliasTarget.HostedZoneId"),
-                Check.Text(a.DnsName, $"{path}.AliasTarget.DNSName"),
+                Check.Text(a.DnsName, $"{path}.AliasTarget.DnsName"),
                 a.EvaluateTargetHealth ?? false)
             : null;
         // An alias record set has no TTL or values in the API (moto reports TTL 0): leave them out, or a DELETE is rejected.

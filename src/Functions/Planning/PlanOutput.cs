@@ -101,7 +101,7 @@ internal sealed record RecordChange(
 internal sealed record ResourceRecordSet(
     [property: JsonPropertyName("Name")] string Name,
     [property: JsonPropertyName("Type")] string Type,
-    [property: JsonPropertyName("TTL")] long? Ttl = null,
+    [property: JsonPropertyName("Ttl")] long? Ttl = null,
     [property: JsonPropertyName("ResourceRecords")] IReadOnlyList<ResourceRecord>? ResourceRecords = null,
     [property: JsonPropertyName("AliasTarget")] AliasTarget? AliasTarget = null);
 
@@ -109,7 +109,7 @@ internal sealed record ResourceRecord([property: JsonPropertyName("Value")] stri
 
 internal sealed record AliasTarget(
     [property: JsonPropertyName("HostedZoneId")] string HostedZoneId,
-    [property: JsonPropertyName("DNSName")] string DnsName,
+    [property: JsonPropertyName("DnsName")] string DnsName,
     [property: JsonPropertyName("EvaluateTargetHealth")] bool EvaluateTargetHealth);
 
 /// <summary>What broker <see cref="BrokerId"/> must advertise; name and entry are null when the target port has no known listener name.</summary>

@@ -17,7 +17,7 @@ internal sealed record Nlb(string DnsName, string CanonicalHostedZoneId, string 
             throw Check.Invalid("loadBalancer.LoadBalancerArn", $"'{arn}' is not the link's load balancer {config.LoadBalancerArn?.Value}");
         }
         return new Nlb(
-            Check.DnsName(lb.DnsName, "loadBalancer.DNSName"),
+            Check.DnsName(lb.DnsName, "loadBalancer.DnsName"),
             Check.HostedZoneId(lb.CanonicalHostedZoneId, "loadBalancer.CanonicalHostedZoneId"),
             Check.Text(lb.VpcId, "loadBalancer.VpcId"));
     }

@@ -34,7 +34,10 @@ RETRY_WAIT_SCALE = 0.01
 CONSUMER_ACCOUNT = "210987654321"
 ENDPOINT_DNS_NAME = "vpce-0fa17fa17fa17fa17-payments.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com"
 # MaxAttempts of the ASL's Retry policies: ELBv2 6, Route 53 8, so 7 and 9 calls in all.
-ELBV2_CALLS, ROUTE53_CALLS = 7, 9
+ELBV2_CALLS, ROUTE53_CALLS, ROUTE53_CATCH_ALL_CALLS = 7, 9, 7
+# The names Step Functions gives the unmodelled code Throttling (and every other unmodelled error of the service).
+ELBV2_CATCH_ALL = "ElasticLoadBalancingV2.ElasticLoadBalancingV2Exception"
+ROUTE53_CATCH_ALL = "Route53.Route53Exception"
 REMOVALS = ("deregisterTargets", "deleteListener", "deleteTargetGroup")
 
 cloud: LocalCloud | None = None
@@ -192,14 +195,34 @@ class Faults(unittest.TestCase):
         run = self.execute(world)
 
         self.assert_converged_without_duplicates(run, world)
-        self.assertEqual(["ElasticLoadBalancingV2.ThrottlingException"] * 2, run.task_failures("createTargetGroup"))
-        self.assertEqual(["ElasticLoadBalancingV2.ThrottlingException"] * 2, run.task_failures("registerTargets"))
-        self.assertEqual(sorted(["Route53.ThrottlingException"] + ["Route53.PriorRequestNotCompleteException"] * 2),
+        # ELBv2 and Route 53 throttle with the unmodelled code Throttling: Step Functions names it after the
+        # client's catch-all exception, and that is what the Retry must name.
+        self.assertEqual([ELBV2_CATCH_ALL] * 2, run.task_failures("createTargetGroup"))
+        self.assertEqual([ELBV2_CATCH_ALL] * 2, run.task_failures("registerTargets"))
+        self.assertEqual(sorted([ROUTE53_CATCH_ALL] + ["Route53.PriorRequestNotCompleteException"] * 2),
                          sorted(run.task_failures("changeResourceRecordSets")))
         # 3 brokers + bootstrap, 2 zones: every write once, plus the 7 retried attempts.
         self.assertEqual({"createTargetGroup": 4 + 2, "registerTargets": 4 + 2, "createListener": 4,
                           "changeResourceRecordSets": 2 + 3}, dict(run.writes))
         self.assertEqual(7, self.faults_taken())
+
+    def test_ec2_request_limit_is_retried_to_convergence_under_ec2s_catch_all_name(self):
+        # EC2 models no errors: its RequestLimitExceeded (HTTP 503) reaches Step Functions as Ec2.Ec2Exception.
+        world = sc.build_ec2_world(aws, "thr-ec2", table=cloud.table)
+        self.addCleanup(sc.delete_link, aws, world)
+        self.inject("ec2", "DescribeInstances", "RequestLimitExceeded", status=503, count=2,
+                    message="Request limit exceeded.")
+
+        run = self.execute(world)
+
+        self.assertEqual("SUCCEEDED", run.status, (run.output, run.failure))
+        self.assertTrue(run.output["converged"], run.output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        failures = [e["taskFailedEventDetails"] for e in run.history
+                    if e["type"] == "TaskFailed" and e["taskFailedEventDetails"].get("resource") == "describeInstances"]
+        self.assertEqual(["Ec2.Ec2Exception"] * 2, [f["error"] for f in failures])
+        self.assertIn("Request limit exceeded. (Service: Ec2, Status Code: 503", failures[0]["cause"])
+        self.assertEqual(2, self.faults_taken())
 
     def test_create_target_group_throttled_beyond_its_retries_fails_named_then_converges(self):
         world = self.world("thr-ctg")
@@ -208,7 +231,8 @@ class Faults(unittest.TestCase):
 
         failed = self.execute(world)
 
-        self.assert_failed(failed, "ElasticLoadBalancingV2.ThrottlingException", world)
+        self.assert_failed(failed, ELBV2_CATCH_ALL, world)
+        self.assertIn("Throttling", failed.failure["cause"])
         self.assertGreaterEqual(len(failed.task_failures("createTargetGroup")), ELBV2_CALLS)
         self.assertEqual(0, failed.writes["changeResourceRecordSets"])
         self.assert_only_additions(failed)
@@ -226,7 +250,7 @@ class Faults(unittest.TestCase):
 
         failed = self.execute(world)
 
-        self.assert_failed(failed, "ElasticLoadBalancingV2.ThrottlingException", world)
+        self.assert_failed(failed, ELBV2_CATCH_ALL, world)
         self.assertGreaterEqual(len(failed.task_failures("registerTargets")), ELBV2_CALLS)
         self.assertEqual(0, failed.writes["createListener"] + failed.writes["changeResourceRecordSets"])
         # Groups without targets and without listeners are left. Not attached to the NLB, they are not on its list
@@ -300,37 +324,42 @@ class Faults(unittest.TestCase):
 
     def test_role_that_cannot_be_assumed_fails_named_before_any_write_then_converges(self):
         world, zone_id, route53 = self.cross_account_world("xa-assume")
-        self.inject("sts", "AssumeRole", "AccessDenied", status=403,
+        # Every attempt is refused, the Retry of Route 53's catch-all included (it cannot tell access denied from
+        # throttling).
+        self.inject("sts", "AssumeRole", "AccessDenied", status=403, count=100,
                     message=f"User is not authorized to perform: sts:AssumeRole on resource: {world.config['consumers'][1]['roleArn']}")
         before = sc.snapshot(aws)
 
         failed = self.execute(world)
 
-        self.assert_failed(failed, "Route53.AccessDeniedException", world)
+        self.assert_failed(failed, ROUTE53_CATCH_ALL, world)
         self.assertIn("sts:AssumeRole", failed.failure["cause"])
         self.assertEqual({}, dict(failed.writes))
         self.assertEqual(before, sc.snapshot(aws))
         self.assertEqual({}, self.consumer_records(route53, zone_id))
+        self.clear_faults()
 
-        recovered = self.execute(world)  # the role is fixed: the fault is spent
+        recovered = self.execute(world)  # the role is fixed
 
         self.assert_converged_without_duplicates(recovered, world)
         self.assert_consumer_zone_wired(world, route53, zone_id)
 
     def test_role_that_may_not_write_the_zone_fails_named_after_safe_additions_then_converges(self):
         world, zone_id, route53 = self.cross_account_world("xa-write")
-        self.inject("route53", "ChangeResourceRecordSets", "AccessDenied", status=403, account=CONSUMER_ACCOUNT,
+        self.inject("route53", "ChangeResourceRecordSets", "AccessDenied", status=403, account=CONSUMER_ACCOUNT, count=100,
                     message="User is not authorized to perform: route53:ChangeResourceRecordSets")
         own_zone = world.consumers[0].hosted_zone_id
 
         failed = self.execute(world)
 
-        self.assert_failed(failed, "Route53.AccessDeniedException", world)
+        self.assert_failed(failed, ROUTE53_CATCH_ALL, world)
+        self.assertIn("route53:ChangeResourceRecordSets", failed.failure["cause"])
         self.assert_only_additions(failed)
         self.assertEqual({}, self.consumer_records(route53, zone_id))
         # The own zone's batch is all-or-nothing, whichever order the batches ran in.
         own = {k for k in sc.records(aws, own_zone) if k[1] in ("A", "TXT")}
         self.assertIn(len(own), (0, 6), own)
+        self.clear_faults()
 
         recovered = self.execute(world)
 
@@ -387,13 +416,16 @@ class Faults(unittest.TestCase):
 
     def test_run_that_dies_between_register_and_dns_upsert_converges_without_duplicates(self):
         world = self.world("killed")
-        self.inject("route53", "ChangeResourceRecordSets", "InternalFailure", status=500)
+        # Route 53 answers InternalFailure to every attempt at the first batch: unmodelled, so the catch-all,
+        # retried until its attempts run out.
+        self.inject("route53", "ChangeResourceRecordSets", "InternalFailure", status=500, count=100)
 
         failed = self.execute(world)
 
-        self.assert_failed(failed, "Route53.InternalFailureException", world)
+        self.assert_failed(failed, ROUTE53_CATCH_ALL, world)
         self.assertEqual({"createTargetGroup": 4, "registerTargets": 4, "createListener": 4,
-                          "changeResourceRecordSets": 1}, dict(failed.writes))
+                          "changeResourceRecordSets": ROUTE53_CATCH_ALL_CALLS}, dict(failed.writes))
+        self.clear_faults()
         self.assertEqual(4, len(sc.link_view(aws, world).target_groups))
         self.assertTrue(all(not {k for k in records if k[1] == "A"} for records in sc.link_view(aws, world).records.values()))
 

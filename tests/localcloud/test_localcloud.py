@@ -159,11 +159,13 @@ class StepFunctionsExtensions(unittest.TestCase):
         cloud.inject_fault("route53", "ListHostedZones", "Throttling", count=2)
         status, output, history = self.run_definition({"StartAt": "List", "States": {"List": {
             "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:listHostedZones", "Parameters": {},
-            "Retry": [{"ErrorEquals": ["Route53.ThrottlingException"], "IntervalSeconds": 1, "MaxAttempts": 2,
+            "Retry": [{"ErrorEquals": ["Route53.Route53Exception"], "IntervalSeconds": 1, "MaxAttempts": 2,
                        "BackoffRate": 1}],
             "End": True}}})
         self.assertEqual("SUCCEEDED", status, output)
-        self.assertEqual(2, sum(1 for e in history if e["type"] == "TaskFailed"))
+        failures = [e["taskFailedEventDetails"] for e in history if e["type"] == "TaskFailed"]
+        self.assertEqual(["Route53.Route53Exception"] * 2, [f["error"] for f in failures])
+        self.assertIn("Throttling", failures[0]["cause"])
 
     def test_aws_sdk_output_uses_step_functions_casing(self):
         _, subnets = make_subnets(1, 60)
@@ -177,6 +179,163 @@ class StepFunctionsExtensions(unittest.TestCase):
         described = output["LoadBalancers"][0]
         self.assertEqual(balancer["DNSName"], described["DnsName"])
         self.assertIsInstance(described["CreatedTime"], str)
+
+
+class StrictStepFunctions(unittest.TestCase):
+    """The local cloud refuses what real Step Functions refuses (AWS-FACTS, "Step Functions dialect"): field names
+    other than the Java SDK v2 spelling, payloads over 256 KiB, and it names errors and ends executions as AWS does."""
+
+    zone = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.zone = cloud.client("route53").create_hosted_zone(
+            Name="strict.internal", CallerReference=f"strict-{time.time_ns()}")["HostedZone"]["Id"].split("/")[-1]
+
+    def create(self, definition):
+        return cloud.client("stepfunctions").create_state_machine(
+            name=f"strict-{time.time_ns()}", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/strict")
+
+    def upsert(self, record, catch_all=True):
+        """Upserts one record; a Catch on States.ALL shows that what fails the execution is not catchable."""
+        state = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:changeResourceRecordSets",
+                 "Parameters": {"HostedZoneId": self.zone, "ChangeBatch": {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]}},
+                 "End": True}
+        if catch_all:
+            state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Caught"}]
+        return {"StartAt": "Upsert", "States": {"Upsert": state, "Caught": {"Type": "Succeed"}}}
+
+    def test_step_functions_spelling_is_accepted(self):
+        arn = self.create(self.upsert({"Name": "ok.strict.internal", "Type": "TXT", "Ttl": 300,
+                                       "ResourceRecords": [{"Value": '"v"'}]}))["stateMachineArn"]
+        status, output, _ = cloud.start_execution_and_wait({}, state_machine=arn)
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertNotIn("caught", output)
+
+    def test_a_definition_with_the_apis_spelling_or_a_misspelt_nested_member_is_refused(self):
+        alias = {"HostedZoneId": "Z26RNL4JYFTOTI", "DnsName": "x.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": False}
+        cases = {
+            "TTL": {"Name": "a.strict.internal", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"v"'}]},
+            "DNSName": {"Name": "a.strict.internal", "Type": "A",
+                        "AliasTarget": dict({k: v for k, v in alias.items() if k != "DnsName"}, DNSName=alias["DnsName"])},
+            "HostedZoneID": {"Name": "a.strict.internal", "Type": "A",
+                             "AliasTarget": dict({k: v for k, v in alias.items() if k != "HostedZoneId"}, HostedZoneID="Z1")},
+        }
+        for field, record in cases.items():
+            with self.subTest(field=field), self.assertRaises(ClientError) as raised:
+                self.create(self.upsert(record))
+            self.assertEqual("InvalidDefinition", raised.exception.response["Error"]["Code"])
+            self.assertIn(f'The field "{field}" is not supported by Step Functions', raised.exception.response["Error"]["Message"])
+        association = {"StartAt": "A", "States": {"A": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:associateVPCWithHostedZone",
+            "Parameters": {"HostedZoneId": self.zone, "VPC": {"VPCId": "vpc-12345678", "VPCRegion": "us-east-1"}}, "End": True}}}
+        with self.assertRaises(ClientError) as raised:
+            self.create(association)
+        self.assertIn('The field "VPC" is not supported by Step Functions (Step Functions spells it "Vpc")',
+                      raised.exception.response["Error"]["Message"])
+
+    def test_names_arriving_from_the_state_fail_the_execution_past_any_catch(self):
+        definition = {"StartAt": "Upsert", "States": {
+            "Upsert": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:changeResourceRecordSets",
+                       "Parameters": {"HostedZoneId": self.zone, "ChangeBatch.$": "$.batch"},
+                       "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": True},
+            "Caught": {"Type": "Succeed"}}}
+        arn = self.create(definition)["stateMachineArn"]
+        for field, record in {
+                "TTL": {"Name": "b.strict.internal", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"v"'}]},
+                "DNSName": {"Name": "b.strict.internal", "Type": "A", "AliasTarget": {
+                    "HostedZoneId": "Z26RNL4JYFTOTI", "DNSName": "x.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": False}}}.items():
+            with self.subTest(field=field):
+                status, _, history = cloud.start_execution_and_wait(
+                    {"batch": {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]}}, state_machine=arn)
+                self.assertEqual("FAILED", status)
+                failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"][0]
+                self.assertEqual("States.Runtime", failed["error"])
+                self.assertIn(f'The field "{field}" is not supported by Step Functions', failed["cause"])
+                self.assertNotIn("Caught", [e.get("stateEnteredEventDetails", {}).get("name") for e in history])
+        self.assertNotIn(("b.strict.internal.", "TXT"), {(r["Name"], r["Type"]) for r in cloud.client("route53").list_resource_record_sets(
+            HostedZoneId=self.zone)["ResourceRecordSets"]})
+
+    def test_unmodelled_and_modelled_errors_carry_the_names_aws_gives_them(self):
+        self.addCleanup(cloud.clear_faults)
+        describe = {"StartAt": "D", "States": {"D": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:elasticloadbalancingv2:describeTargetGroups",
+            "Parameters": {}, "End": True}}}
+        arn = self.create(describe)["stateMachineArn"]
+        for code, name in (("Throttling", "ElasticLoadBalancingV2.ElasticLoadBalancingV2Exception"),
+                           ("TargetGroupNotFound", "ElasticLoadBalancingV2.TargetGroupNotFoundException")):
+            with self.subTest(code=code):
+                cloud.inject_fault("elasticloadbalancingv2", "DescribeTargetGroups", code, message=f"said {code}")
+                status, _, history = cloud.start_execution_and_wait({}, state_machine=arn)
+                self.assertEqual("FAILED", status)
+                failed = [e["taskFailedEventDetails"] for e in history if e["type"] == "TaskFailed"][0]
+                self.assertEqual(name, failed["error"])
+                self.assertTrue(failed["cause"].startswith(f"said {code} (Service: ElasticLoadBalancingV2, Status Code: 400"), failed)
+
+    def test_the_fault_injector_refuses_codes_the_service_never_sends(self):
+        with self.assertRaises(Exception) as raised:
+            cloud.inject_fault("elasticloadbalancingv2", "DescribeTargetGroups", "ThrottlingException2")
+        self.assertIn("never answers with code", str(raised.exception))
+
+    def test_the_optimized_dynamodb_integration_names_its_errors_dynamodb(self):
+        table = cloud.table
+        definition = {"StartAt": "Put", "States": {"Put": {
+            "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {"TableName": table, "Item": {"pk": {"S": "STRICT"}, "sk": {"S": "x"}, "flag": {"BOOL": True}},
+                           "ConditionExpression": "attribute_not_exists(pk)"},
+            "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.conflict", "Next": "Conflict"}],
+            "End": True}, "Conflict": {"Type": "Succeed"}}}
+        arn = self.create(definition)["stateMachineArn"]
+        status, output, _ = cloud.start_execution_and_wait({}, state_machine=arn)
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertNotIn("conflict", output)
+        self.assertIn("SdkHttpMetadata", output)
+        status, output, _ = cloud.start_execution_and_wait({}, state_machine=arn)
+        self.assertEqual(("SUCCEEDED", "DynamoDB.ConditionalCheckFailedException"), (status, output["conflict"]["Error"]))
+        cloud.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": "STRICT"}, "sk": {"S": "x"}})
+        wrong = json.loads(json.dumps(definition).replace('"ConditionExpression"', '"ConditionExpresion"'))
+        with self.assertRaises(ClientError):
+            self.create(wrong)
+
+    def test_a_state_over_256_kib_ends_the_execution_past_any_catch_naming_the_state(self):
+        definition = {"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.doubled",
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                     "ItemProcessor": {"StartAt": "Double", "States": {
+                         "Double": {"Type": "Pass", "Parameters": {"a.$": "$.text", "b.$": "$.text"}, "End": True}}},
+                     "End": True},
+            "Caught": {"Type": "Succeed"}}}
+        arn = self.create(definition)["stateMachineArn"]
+        status, output, _ = cloud.start_execution_and_wait({"items": [{"text": "x" * 60_000}]}, state_machine=arn)
+        self.assertEqual("SUCCEEDED", status)
+        self.assertEqual(1, len(output["doubled"]))
+        status, _, history = cloud.start_execution_and_wait({"items": [{"text": "x" * 140_000}]}, state_machine=arn)
+        self.assertEqual("FAILED", status)
+        failed = [e["executionFailedEventDetails"] for e in history if e["type"] == "ExecutionFailed"][0]
+        self.assertEqual("States.DataLimitExceeded", failed["error"])
+        self.assertIn("'Double'", failed["cause"])
+
+    def test_the_largest_state_of_an_execution_is_reported(self):
+        definition = {"StartAt": "Grow", "States": {
+            "Grow": {"Type": "Pass", "Parameters": {"a.$": "$.text", "b.$": "$.text"}, "Next": "Shrink"},
+            "Shrink": {"Type": "Pass", "Result": "small", "End": True}}}
+        arn = self.create(definition)["stateMachineArn"]
+        sfn = cloud.client("stepfunctions")
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"text": "y" * 50_000}))["executionArn"]
+        self.assertEqual("SUCCEEDED", cloud.wait_for_execution(execution)["status"])
+        largest = cloud.post("sfn/largest-state", {"executionArn": execution})
+        self.assertEqual("Grow", largest["state"])
+        self.assertGreater(largest["bytes"], 100_000)
+        self.assertLess(largest["bytes"], 100_100)
+
+    def test_an_execution_input_over_256_kib_is_refused_at_start(self):
+        arn = self.create({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})["stateMachineArn"]
+        sfn = cloud.client("stepfunctions")
+        with self.assertRaises(ClientError) as raised:
+            sfn.start_execution(stateMachineArn=arn, input=json.dumps({"text": "z" * 300_000}))
+        self.assertEqual("ValidationException", raised.exception.response["Error"]["Code"])
+        self.assertEqual([], sfn.list_executions(stateMachineArn=arn)["executions"])
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps({"text": "z" * 250_000}))
 
 
 class KafkaExtension(unittest.TestCase):

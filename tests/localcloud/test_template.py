@@ -25,20 +25,37 @@ EVENTS = ROOT / "events"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "localcloud") not in sys.path:
+    sys.path.insert(0, str(ROOT / "localcloud"))
+
+from motoext import _dialect  # noqa: E402  the one copy of Step Functions' naming rules
 
 # aws-sdk integration service name -> botocore service name, where they differ.
 BOTO_SERVICE = {"elasticloadbalancingv2": "elbv2", "sfn": "stepfunctions"}
 # aws-sdk integration service name -> IAM action prefix, where they differ.
 IAM_PREFIX = {"elasticloadbalancingv2": "elasticloadbalancing", "sfn": "states"}
-# Error names Step Functions gives the throttling errors of each service we call.
+# The error names Step Functions gives each service's rate throttling (AWS-FACTS, "Step Functions dialect"):
+# ELBv2 and Route 53 throttle with the unmodelled code `Throttling`, EC2 models no errors at all, and the Step
+# Functions API has no ThrottlingException, so each of those surfaces as the client's catch-all exception.
 THROTTLING = {
-    "elasticloadbalancingv2": {"ElasticLoadBalancingV2.ThrottlingException"},
-    "route53": {"Route53.ThrottlingException", "Route53.PriorRequestNotCompleteException"},
+    "elasticloadbalancingv2": {"ElasticLoadBalancingV2.ElasticLoadBalancingV2Exception"},
+    "route53": {"Route53.Route53Exception", "Route53.PriorRequestNotCompleteException"},
     "kafka": {"Kafka.TooManyRequestsException"},
-    "dynamodb": {"DynamoDb.ProvisionedThroughputExceededException"},
-    "ec2": {"Ec2.RequestLimitExceededException"},
-    "sfn": {"Sfn.ThrottlingException"},
+    "dynamodb": {"DynamoDb.ProvisionedThroughputExceededException", "DynamoDb.ThrottlingException"},
+    "ec2": {"Ec2.Ec2Exception"},
+    "sfn": {"Sfn.SfnException"},
 }
+OPTIMIZED_DYNAMODB_THROTTLING = {"DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException"}
+# A catch-all retries every error of its service (access denied, a bad parameter) as well as throttling: it must
+# give up within about a minute (README, "Retries").
+CATCH_ALLS = {f"{_dialect.error_prefix(s)}.{_dialect.error_prefix(s)}Exception" for s in THROTTLING}
+MAX_CATCH_ALL_ATTEMPTS = 6
+# What a Lambda task (the optimized lambda:invoke integration) can raise besides the function's own errors.
+LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                         "Lambda.TooManyRequestsException"}
+# The functions' own error types (src/Functions/Errors.cs).
+FUNCTION_ERRORS = {"InvalidInputException", "UnknownLinkException", "IncompleteObservationException"}
+STATES_ERRORS = {"States.ALL", "States.TaskFailed", "States.Timeout", "States.HeartbeatTimeout", "States.Permissions"}
 FAIL_ERRORS = {
     "BrokerLink.InvalidInput",
     "BrokerLink.UnknownLink",
@@ -151,31 +168,26 @@ def operation_model(service, action):
     raise AssertionError(f"{service} has no API action {action}")
 
 
-def sfn_cased(member):
-    # Step Functions accepts the API's names and its own re-cased ones (DNSName -> DnsName, TTL -> Ttl).
-    return "".join(part.title() for part in xform_name(member).split("_"))
-
-
 def shape_errors(value, shape, where):
-    """Parameter names (minus `.$`) that the botocore shape does not know, recursively for literals."""
+    """Parameter names (minus `.$`) that Step Functions refuses for the botocore shape, recursively for literals:
+    only the Java SDK v2 spelling (`Ttl`, `DnsName`, `VpcId`) is accepted, and required members must be given."""
     errors = []
     if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             return errors
-        members = {name: name for name in shape.members}
-        members.update({sfn_cased(name): name for name in shape.members})
+        members = {_dialect.java_name(name): name for name in shape.members}
         given = set()
         for key, item in value.items():
             name = key[:-2] if key.endswith(".$") else key
             if name not in members:
-                errors.append(f"{where}.{name}: not a member of {shape.name} ({sorted(shape.members)})")
+                errors.append(f"{where}.{name}: not a member of {shape.name} in Step Functions' spelling ({sorted(members)})")
                 continue
             given.add(members[name])
             if not key.endswith(".$"):
                 errors += shape_errors(item, shape.members[members[name]], f"{where}.{name}")
         for required in shape.required_members:
             if required not in given:
-                errors.append(f"{where}: required member {required} of {shape.name} is missing")
+                errors.append(f"{where}: required member {_dialect.java_name(required)} of {shape.name} is missing")
     elif isinstance(shape, ListShape) and isinstance(value, list):
         for i, item in enumerate(value):
             errors += shape_errors(item, shape.member, f"{where}[{i}]")
@@ -184,6 +196,29 @@ def shape_errors(value, shape, where):
             if not key.endswith(".$"):
                 errors += shape_errors(item, shape.value, f"{where}.{key}")
     return errors
+
+
+def optimized_dynamodb_tasks(definition):
+    for name, state in all_states(definition):
+        if state["Type"] == "Task" and state.get("Resource", "").startswith("arn:aws:states:::dynamodb:"):
+            yield name, state, state["Resource"].split(":")[-1]
+
+
+def raisable_errors(state):
+    """Every error name the task can raise, as Step Functions names it; None for a resource this test does not know."""
+    resource = state.get("Resource", "")
+    if resource.startswith("arn:aws:states:::aws-sdk:"):
+        return _dialect.raisable_errors(resource.split(":")[6]) | STATES_ERRORS
+    if resource.startswith("arn:aws:states:::dynamodb:"):
+        return _dialect.optimized_dynamodb_errors() | STATES_ERRORS
+    if resource == "arn:aws:states:::lambda:invoke":
+        return LAMBDA_SERVICE_ERRORS | FUNCTION_ERRORS | STATES_ERRORS
+    if resource.startswith("arn:aws:states:::states:startExecution"):
+        return STATES_ERRORS
+    if state["Type"] in ("Map", "Parallel"):  # what any state inside raises
+        inner = [s for _, states in scopes({"_": state}) for s in states.values() if s is not state]
+        return STATES_ERRORS.union(*(raisable_errors(s) or set() for s in inner))
+    return None
 
 
 def state_machine_statements(template):
@@ -331,29 +366,100 @@ class AslTest(unittest.TestCase):
                     self.assertEqual(errors, [])
                     if "Credentials" in state:
                         self.assertIn(set(state["Credentials"]), ({"RoleArn"}, {"RoleArn.$"}))
+            for name, state, action in optimized_dynamodb_tasks(definition):
+                members = set(operation_model("dynamodb", action).input_shape.members)
+                with self.subTest(state=name):
+                    given = {key.removesuffix(".$") for key in state.get("Parameters", {})}
+                    self.assertLessEqual(given, members)
+                    self.assertIn("TableName", given)
 
-    def test_the_parameter_check_catches_a_wrong_name(self):
+    def test_the_parameter_check_accepts_only_step_functions_spelling(self):
         operation = operation_model("route53", "changeResourceRecordSets")
-        wrong = {"HostedZoneId": "Z1", "ChangeBatch": {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": "x", "Type": "A", "AliasTarget": {"HostedZoneID": "Z", "DnsName": "d", "EvaluateTargetHealth": False}}}]}}
-        errors = shape_errors(wrong, operation.input_shape, "t")
-        self.assertEqual(len(errors), 2, errors)  # HostedZoneID unknown, and so HostedZoneId missing
+
+        def batch(record):
+            return {"HostedZoneId": "Z1", "ChangeBatch": {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]}}
+
+        alias = {"Name": "x", "Type": "A", "AliasTarget": {"HostedZoneId": "Z", "DnsName": "d", "EvaluateTargetHealth": False}}
+        self.assertEqual([], shape_errors(batch(alias), operation.input_shape, "t"))
+        self.assertEqual([], shape_errors(batch({"Name": "x", "Type": "TXT", "Ttl": 300, "ResourceRecords": [{"Value": "v"}]}),
+                                          operation.input_shape, "t"))
+        for wrong in ({"AliasTarget": {"HostedZoneId": "Z", "DNSName": "d", "EvaluateTargetHealth": False}},  # the API's name
+                      {"AliasTarget": {"HostedZoneID": "Z", "DnsName": "d", "EvaluateTargetHealth": False}},  # misspelt
+                      {"TTL": 300}):
+            with self.subTest(wrong=wrong):
+                record = dict({"Name": "x", "Type": "A"}, **wrong)
+                self.assertTrue(shape_errors(batch(record), operation.input_shape, "t"))
+        association = operation_model("route53", "associateVPCWithHostedZone")
+        self.assertEqual([], shape_errors({"HostedZoneId": "Z1", "Vpc": {"VpcId": "vpc-1", "VpcRegion": "us-east-1"}},
+                                          association.input_shape, "t"))
+        self.assertTrue(shape_errors({"HostedZoneId": "Z1", "VPC": {"VPCId": "vpc-1"}}, association.input_shape, "t"))
         self.assertEqual(shape_errors({"HostedZoneId": "Z1"}, operation.input_shape, "t"),
                          ["t: required member ChangeBatch of ChangeResourceRecordSetsRequest is missing"])
 
+    def test_the_java_member_names_follow_the_sdk_codegen(self):
+        # aws-sdk-java-v2 codegen Utils.unCapitalize, first letter then capitalised (AWS-FACTS, "Step Functions dialect").
+        for api, sfn in {"TTL": "Ttl", "DNSName": "DnsName", "VPC": "Vpc", "VPCId": "VpcId", "VPCRegion": "VpcRegion",
+                         "VPCs": "VpCs", "BOOL": "Bool", "HostedZoneId": "HostedZoneId", "MFAToken": "MfaToken",
+                         "S": "S", "ResourceRecordSets": "ResourceRecordSets"}.items():
+            self.assertEqual(sfn, _dialect.java_name(api), api)
+
     def test_every_aws_sdk_task_retries_its_service_throttling_with_jitter_only(self):
+        tasks = [(name, state, THROTTLING[service]) for d in self.definitions.values() for name, state, service, _ in sdk_tasks(d)]
+        tasks += [(name, state, OPTIMIZED_DYNAMODB_THROTTLING) for d in self.definitions.values()
+                  for name, state, _ in optimized_dynamodb_tasks(d)]
+        self.assertGreater(len(tasks), 40)
+        for name, state, throttling in tasks:
+            with self.subTest(state=name):
+                retried = set()
+                for retrier in state.get("Retry", []):
+                    self.assertFalse({"States.ALL", "States.TaskFailed"} & set(retrier["ErrorEquals"]),
+                                     "retry named errors only")
+                    self.assertEqual(retrier.get("JitterStrategy"), "FULL")
+                    self.assertGreater(retrier.get("BackoffRate", 1), 1)
+                    self.assertIn("MaxDelaySeconds", retrier)
+                    if CATCH_ALLS & set(retrier["ErrorEquals"]):
+                        self.assertLessEqual(retrier.get("MaxAttempts", 3), MAX_CATCH_ALL_ATTEMPTS, "a catch-all retries everything")
+                        self.assertLessEqual(retrier["MaxDelaySeconds"], 20)
+                    retried |= set(retrier["ErrorEquals"])
+                self.assertLessEqual(throttling, retried)
+
+    def test_retry_and_catch_name_only_errors_aws_can_raise(self):
+        # An error name AWS never raises (Route53.ThrottlingException, Ec2.RequestLimitExceededException) is a Retry
+        # or Catch that never fires.
+        checked = 0
         for file, definition in self.definitions.items():
-            for name, state, service, _ in sdk_tasks(definition):
-                with self.subTest(state=name):
-                    retried = set()
-                    for retrier in state.get("Retry", []):
-                        self.assertFalse({"States.ALL", "States.TaskFailed"} & set(retrier["ErrorEquals"]),
-                                         "retry named errors only")
-                        self.assertEqual(retrier.get("JitterStrategy"), "FULL")
-                        self.assertGreater(retrier.get("BackoffRate", 1), 1)
-                        self.assertIn("MaxDelaySeconds", retrier)
-                        retried |= set(retrier["ErrorEquals"])
-                    self.assertLessEqual(THROTTLING[service], retried)
+            for name, state in all_states(definition):
+                raisable = raisable_errors(state)
+                for rule in state.get("Retry", []) + state.get("Catch", []):
+                    for error in rule["ErrorEquals"]:
+                        with self.subTest(state=f"{file}:{name}", error=error):
+                            self.assertIsNotNone(raisable, f"{name}: an error rule on {state.get('Resource', state['Type'])}")
+                            self.assertIn(error, raisable)
+                            checked += 1
+        self.assertGreater(checked, 80)
+
+    def test_the_error_name_oracle_knows_aws_s_names(self):
+        self.assertIn("ElasticLoadBalancingV2.TargetGroupNotFoundException", _dialect.raisable_errors("elasticloadbalancingv2"))
+        self.assertIn("Route53.PriorRequestNotCompleteException", _dialect.raisable_errors("route53"))
+        self.assertEqual({"Ec2.Ec2Exception"}, _dialect.raisable_errors("ec2"))
+        self.assertNotIn("ElasticLoadBalancingV2.ThrottlingException", _dialect.raisable_errors("elasticloadbalancingv2"))
+        self.assertNotIn("Sfn.ThrottlingException", _dialect.raisable_errors("sfn"))
+        self.assertEqual("Route53.Route53Exception", _dialect.error_name("route53", "Throttling"))
+        self.assertEqual("ElasticLoadBalancingV2.TargetGroupNotFoundException",
+                         _dialect.error_name("elasticloadbalancingv2", "TargetGroupNotFound"))
+        self.assertEqual("DynamoDB.ConditionalCheckFailedException",
+                         _dialect.optimized_dynamodb_error_name("ConditionalCheckFailedException"))
+
+    def test_dynamodb_item_writes_use_the_optimized_integration(self):
+        # Its request format is documented (attribute values as the API takes them, `BOOL`); the aws-sdk dialect of
+        # DynamoDB attribute values is not (AWS-FACTS). Query has no optimized form: it carries only `S` values,
+        # which both dialects spell alike.
+        for file, definition in self.definitions.items():
+            for name, state, service, action in sdk_tasks(definition):
+                if service == "dynamodb":
+                    self.assertEqual("query", action, f"{file}:{name}")
+                    values = json.dumps(state.get("Parameters", {}).get("ExpressionAttributeValues", {}))
+                    self.assertNotRegex(values, r'"(BOOL|NULL|SS|NS|BS|L|M|B|N)(\.\$)?"', f"{file}:{name}")
 
     def test_fail_states_name_brokerlink_errors_and_all_are_used(self):
         # A link's run ends in a Fail state of its branch or in a failed result (a Pass state's "error");
@@ -481,6 +587,9 @@ class AslTest(unittest.TestCase):
                     # The call is made as the assumed role (a consumer account's); this role only assumes it.
                     self.assertTrue(is_allowed("sts:AssumeRole"), f"{name} assumes a role")
                     continue
+                self.assertTrue(is_allowed(iam_action), f"{name}: {iam_action} is not allowed")
+            for name, state, action in optimized_dynamodb_tasks(definition):
+                iam_action = f"dynamodb:{operation_model('dynamodb', action).name}"
                 self.assertTrue(is_allowed(iam_action), f"{name}: {iam_action} is not allowed")
             for name, state in all_states(definition):
                 if state.get("Resource", "").startswith("arn:aws:states:::states:startExecution"):

@@ -78,6 +78,7 @@ def client_for(region, service, state_credentials=None):
                 endpoint_url=endpoint,
                 # Validation on: a wrong parameter name fails the task, as AWS rejects it.
                 config=Config(
+                    inject_host_prefix=False,  # StartSyncExecution's "sync-" host prefix would leave 127.0.0.1
                     retries={"total_max_attempts": 1},
                     connect_timeout=10,
                     read_timeout=300,

@@ -131,15 +131,21 @@ def _error_name(error_name):
     return CustomErrorName(error_name)
 
 
+def largest(arn):
+    """The largest payload measured for the execution, or None."""
+    with _lock:
+        return dict(_largest[arn]) if arn in _largest else None
+
+
 @route("POST", "sfn/largest-state")
 def largest_state(body):
     arn = body.get("executionArn")
     if not isinstance(arn, str) or not arn:
         raise ApiError(400, 'expected {"executionArn": "<an execution ARN>"}')
-    with _lock:
-        if arn not in _largest:
-            raise ApiError(404, f"no payload measured for {arn}")
-        return dict(_largest[arn])
+    measured = largest(arn)
+    if measured is None:
+        raise ApiError(404, f"no payload measured for {arn}")
+    return measured
 
 
 def install():
@@ -157,6 +163,9 @@ def install():
     StateTaskLambda._eval_parameters = _parameters_within_quota(StateTaskLambda._eval_parameters)
     ErrorEqualsDecl._eval_body = _error_equals(ErrorEqualsDecl._eval_body)
     StepFunctionsParserBackend.start_execution = _start_execution_within_quota(StepFunctionsParserBackend.start_execution)
+    if hasattr(StepFunctionsParserBackend, "start_sync_execution"):  # stepfunctions_express installs first
+        StepFunctionsParserBackend.start_sync_execution = _start_execution_within_quota(
+            StepFunctionsParserBackend.start_sync_execution)
 
     import moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker as iteration_worker
     import moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branches_decl as branches_decl

@@ -338,6 +338,80 @@ class StrictStepFunctions(unittest.TestCase):
         sfn.start_execution(stateMachineArn=arn, input=json.dumps({"text": "z" * 250_000}))
 
 
+class ExpressWorkflows(unittest.TestCase):
+    """Express state machines as AWS runs them: synchronous results with billing details, no history API,
+    no .sync patterns, callable from a task with aws-sdk:sfn:startSyncExecution, at most 5 minutes."""
+
+    def create(self, definition, sm_type="EXPRESS"):
+        return cloud.client("stepfunctions").create_state_machine(
+            name=f"express-{time.time_ns()}", type=sm_type, definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/express")["stateMachineArn"]
+
+    def doubler(self):
+        return self.create({"StartAt": "Double", "States": {"Double": {
+            "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}})
+
+    def test_a_sync_execution_answers_with_its_output_and_billing_and_has_no_history(self):
+        sfn = cloud.client("stepfunctions")
+        arn = self.doubler()
+        self.assertEqual("EXPRESS", sfn.describe_state_machine(stateMachineArn=arn)["type"])
+        answer = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"n": 21}))
+        self.assertEqual(("SUCCEEDED", {"doubled": 42}), (answer["status"], json.loads(answer["output"])))
+        self.assertEqual(":express:", answer["executionArn"][answer["executionArn"].index(":express:"):][:9])
+        self.assertEqual(64, answer["billingDetails"]["billedMemoryUsedInMB"])
+        self.assertEqual(0, answer["billingDetails"]["billedDurationInMilliseconds"] % 100)
+        for call in (sfn.describe_execution, sfn.get_execution_history):
+            with self.assertRaises(ClientError) as raised:
+                call(executionArn=answer["executionArn"])
+            self.assertEqual("InvalidArn", raised.exception.response["Error"]["Code"])
+        with self.assertRaises(ClientError) as raised:
+            sfn.list_executions(stateMachineArn=arn)
+        self.assertEqual("StateMachineTypeNotSupported", raised.exception.response["Error"]["Code"])
+
+    def test_a_standard_machine_is_not_run_synchronously_and_an_express_one_takes_no_sync_pattern(self):
+        sfn = cloud.client("stepfunctions")
+        standard = self.create({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, sm_type="STANDARD")
+        with self.assertRaises(ClientError) as raised:
+            sfn.start_sync_execution(stateMachineArn=standard, input="{}")
+        self.assertEqual("StateMachineTypeNotSupported", raised.exception.response["Error"]["Code"])
+        with self.assertRaises(ClientError) as raised:
+            self.create({"StartAt": "Run", "States": {"Run": {
+                "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": standard}, "End": True}}})
+        self.assertEqual("InvalidDefinition", raised.exception.response["Error"]["Code"])
+
+    def test_tasks_call_an_express_machine_synchronously_from_standard_and_express_parents(self):
+        child = self.doubler()
+        call = {"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startSyncExecution",
+            "Parameters": {"StateMachineArn": child, "Input.$": "States.JsonToString($.x)"},
+            "ResultSelector": {"status.$": "$.Status", "output.$": "States.StringToJson($.Output)"}, "End": True}}}
+        standard = self.create(call, sm_type="STANDARD")
+        status, output, _ = cloud.start_execution_and_wait({"x": {"n": 2}}, state_machine=standard)
+        self.assertEqual(("SUCCEEDED", {"status": "SUCCEEDED", "output": {"doubled": 4}}), (status, output))
+        express = self.create(call)
+        answer = cloud.client("stepfunctions").start_sync_execution(stateMachineArn=express, input=json.dumps({"x": {"n": 3}}))
+        self.assertEqual({"status": "SUCCEEDED", "output": {"doubled": 6}}, json.loads(answer["output"]))
+
+    def test_an_express_execution_is_stopped_at_its_time_limit(self):
+        cloud.set_config(expressTimeoutSeconds=1)
+        self.addCleanup(cloud.set_config, expressTimeoutSeconds=300)
+        slow = self.create({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3, "End": True}}})
+        started = time.monotonic()
+        answer = cloud.client("stepfunctions").start_sync_execution(stateMachineArn=slow, input="{}")
+        self.assertEqual(("TIMED_OUT", "States.Timeout"), (answer["status"], answer.get("error")))
+        self.assertLess(time.monotonic() - started, 2.5)
+
+    def test_an_asynchronous_express_execution_is_reported_by_the_test_route(self):
+        arn = self.doubler()
+        started = cloud.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps({"n": 5}))
+        executions = wait_for(lambda: [e for e in cloud.post("sfn/express-executions", {"stateMachineArn": arn})["executions"]
+                                       if e["executionArn"] == started["executionArn"] and e["status"] != "RUNNING"])
+        self.assertEqual(1, len(executions))
+        self.assertEqual(("SUCCEEDED", {"doubled": 10}), (executions[0]["status"], json.loads(executions[0]["output"])))
+        self.assertEqual(1, executions[0]["stateTransitions"])
+
+
 class KafkaExtension(unittest.TestCase):
 
     def test_cluster_brokers_and_broker_count_update(self):

@@ -235,6 +235,41 @@ class Onboarding(unittest.TestCase):
         self.assertNotIn("retiringZones", stored["config"])
         self.assertEqual(1, len(aws.elbv2.describe_load_balancers(LoadBalancerArns=[world.load_balancer_arn])["LoadBalancers"]))
 
+    def test_update_link_target_port_moves_every_target_to_the_new_port(self):
+        # ELBv2 keys a target by Id and Port: registering IP:9096 leaves IP:9094 registered beside it, so a port
+        # change converges only if the old-port targets are deregistered too (DescribeTargetHealth shows them).
+        world = self.provider("onb-port", consumers=("analytics",))
+        self.register(world, [self.consumer_entry(world, 0)])
+        brokers = sc.brokers(aws, world.cluster_arn)
+        old = sorted(f"{b.ip}:9094" for b in brokers)
+        before = sc.link_view(aws, world)
+        self.assertEqual(old, before.target_groups["bootstrap"]["targets"])
+        link = self.link_config(world)
+        link.pop("consumers")
+        link["targetPort"] = 9096
+
+        status, output, history = self.onboard("update-link (targetPort 9094 -> 9096)", {"operation": "update-link", "link": link})
+
+        self.assertSucceeded(status, output, history)
+        self.assertEqual((True, True), (output["reconcile"]["result"]["converged"], output["reconcile"]["result"]["applied"]))
+        self.assertEqual(9096, self.item(world)["config"]["targetPort"])
+        moved = dataclasses.replace(world, config={**world.config, "targetPort": 9096})
+        self.assertEqual([], sc.convergence_problems(aws, moved))
+        after = sc.link_view(aws, world)
+        self.assertEqual(set(before.target_groups), set(after.target_groups))
+        self.assertEqual({k: g["arn"] for k, g in before.target_groups.items()}, {k: g["arn"] for k, g in after.target_groups.items()})
+        for b in brokers:
+            group = after.target_groups[f"broker-{b.broker_id}"]
+            self.assertEqual(([f"{b.ip}:9096"], [f"{b.ip}:9094"]), (group["targets"], group["draining"]))
+        self.assertEqual((sorted(f"{b.ip}:9096" for b in brokers), old),
+                         (after.target_groups["bootstrap"]["targets"], after.target_groups["bootstrap"]["draining"]))
+        self.assertEqual(before.listeners, after.listeners)
+        # Straight from DescribeTargetHealth: no target on the old port but draining ones, in any of the link's groups.
+        for group in after.target_groups.values():
+            health = aws.elbv2.describe_target_health(TargetGroupArn=group["arn"])["TargetHealthDescriptions"]
+            self.assertEqual({"draining"}, {h["TargetHealth"]["State"] for h in health if h["Target"]["Port"] == 9094})
+            self.assertTrue(all(h["TargetHealth"]["State"] == "healthy" for h in health if h["Target"]["Port"] == 9096))
+
     # ------------------------------------------------------------------ add-consumer
 
     def test_add_consumer_in_another_account_from_its_principal_to_its_own_zone_and_records(self):

@@ -376,24 +376,39 @@ def _consumer(aws: Aws, link_id: str, name: str, index: int, service_ids: list[s
     """A consumer VPC with an interface endpoint per service (per broker: one per broker's service) and a
     private zone; with `role_arn`, in that role's account, after the provider allowed the account."""
     if role_arn:
-        principal = f"arn:aws:iam::{role_arn.split(':')[4]}:root"
         for service_id in service_ids:
-            aws.ec2.modify_vpc_endpoint_service_permissions(ServiceId=service_id, AddAllowedPrincipals=[principal])
+            allow_account(aws, service_id, role_arn.split(":")[4])
     there = aws.assume(role_arn)
     vpc_id = there.ec2.create_vpc(CidrBlock=f"10.{10 + index}.0.0/16")["Vpc"]["VpcId"]
-    endpoints = []
-    for service_id in service_ids:
-        endpoint = there.ec2.create_vpc_endpoint(
-            VpcId=vpc_id, VpcEndpointType="Interface",
-            ServiceName=f"com.amazonaws.vpce.{aws.region}.{service_id}")["VpcEndpoint"]
-        regional = endpoint["DnsEntries"][0]
-        endpoints.append((endpoint["VpcEndpointId"], regional["DnsName"], regional["HostedZoneId"]))
+    endpoints = [interface_endpoint(there, vpc_id, service_id) for service_id in service_ids]
     zone_id = _private_zone(there, vpc_id, f"{link_id}-{name}", zone_name)
     endpoint_id, dns_name, endpoint_zone = endpoints[0]
     per_broker = tuple((broker_id, *endpoint) for broker_id, endpoint in zip(broker_ids, endpoints))
     return Consumer(name=name, vpc_id=vpc_id, vpc_endpoint_id=endpoint_id, hosted_zone_id=zone_id,
                     endpoint_dns_name=dns_name, endpoint_hosted_zone_id=endpoint_zone, role_arn=role_arn,
                     broker_endpoints=per_broker)
+
+
+def endpoint_service_of(aws: Aws, load_balancer_arn: str) -> str:
+    """The id of the endpoint service on a load balancer."""
+    services = aws.ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]
+    return next(s["ServiceId"] for s in services if load_balancer_arn in s["NetworkLoadBalancerArns"])
+
+
+def allow_account(aws: Aws, service_id: str, account: str) -> None:
+    """Allows an account's root on the endpoint service (so it may create endpoints to it)."""
+    aws.ec2.modify_vpc_endpoint_service_permissions(ServiceId=service_id,
+                                                    AddAllowedPrincipals=[f"arn:aws:iam::{account}:root"])
+
+
+def interface_endpoint(aws: Aws, vpc_id: str, service_id: str) -> tuple[str, str, str]:
+    """An interface endpoint to the service from the VPC (in `aws`'s account): (endpoint id, its regional DNS name,
+    that name's hosted zone id), the DnsEntries[0] a Route 53 alias to it names (Route 53 refuses any other)."""
+    endpoint = aws.ec2.create_vpc_endpoint(
+        VpcId=vpc_id, VpcEndpointType="Interface",
+        ServiceName=f"com.amazonaws.vpce.{aws.region}.{service_id}")["VpcEndpoint"]
+    regional = endpoint["DnsEntries"][0]
+    return endpoint["VpcEndpointId"], regional["DnsName"], regional["HostedZoneId"]
 
 
 def _consumer_config(c: Consumer, per_broker: bool = False) -> dict:

@@ -253,9 +253,12 @@ class Route53Extension(unittest.TestCase):
     def test_change_batches_follow_aws_rules(self):
         route53 = cloud.client("route53")
         zone = route53.create_hosted_zone(Name="smoke.internal", CallerReference=str(time.time_ns()))["HostedZone"]["Id"]
+        # Route 53 aliases only to a load balancer that exists, under its canonical hosted zone.
+        _, subnets = make_subnets(1, 64)
+        nlb = cloud.client("elbv2").create_load_balancer(Name="smoke-r53-nlb", Type="network", Scheme="internal",
+                                                         Subnets=list(subnets))["LoadBalancers"][0]
         alias = {"Name": "b-1.smoke.internal", "Type": "A", "AliasTarget": {
-            "HostedZoneId": "Z26RNL4JYFTOTI", "DNSName": "smoke-nlb-0123456789abcdef.elb.us-east-1.amazonaws.com",
-            "EvaluateTargetHealth": False}}
+            "HostedZoneId": nlb["CanonicalHostedZoneId"], "DNSName": nlb["DNSName"], "EvaluateTargetHealth": False}}
         txt = {"Name": "b-1.smoke.internal", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"owner"'}]}
 
         def change(action, *record_sets):

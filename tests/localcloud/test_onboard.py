@@ -7,7 +7,6 @@ Onboard and Reconcile state machines reach them. Each run prints
 `onboard: <operation> wall=<s> status=<status>` to stderr for the issue note.
 """
 import dataclasses
-import hashlib
 import json
 import sys
 import time
@@ -153,13 +152,11 @@ class Onboarding(unittest.TestCase):
 
     def endpoint(self, account: str, world: sc.World, cidr: str) -> tuple[str, str, str]:
         """An interface endpoint to the world's service from a VPC of `account`: (VPC id, endpoint id, its DNS name)."""
-        ec2 = in_account(account, "ec2")
-        vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-        service = self.service_id(world)
-        endpoint_id = ec2.create_vpc_endpoint(VpcId=vpc_id, VpcEndpointType="Interface",
-                                              ServiceName=f"com.amazonaws.vpce.{sc.REGION}.{service}")["VpcEndpoint"]["VpcEndpointId"]
-        suffix = hashlib.sha256(endpoint_id.encode()).hexdigest()[:8]
-        return vpc_id, endpoint_id, f"{endpoint_id}-{suffix}.{service}.{sc.REGION}.vpce.amazonaws.com"
+        there = aws.assume(role(account))
+        vpc_id = there.ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        # Its own regional DNS name (DnsEntries[0]): Route 53 aliases only to a name the endpoint has.
+        endpoint_id, dns_name, _ = sc.interface_endpoint(there, vpc_id, self.service_id(world))
+        return vpc_id, endpoint_id, dns_name
 
     def endpoint_state(self, account: str, endpoint_id: str) -> str:
         return in_account(account, "ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["State"]

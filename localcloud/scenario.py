@@ -180,8 +180,11 @@ class Broker:
 def build_world(aws: Aws, link_id: str, *, table: str, brokers: int = 3,
                 consumers: tuple[str, ...] = ("analytics", "billing"), provider_zone: bool = True,
                 bootstrap_port: int | None = 8999, listener_base_port: int = 9000,
-                target_port: int = 9094, cluster_name: str = "orders", cross_account: str | None = None) -> World:
-    """msk-single-nlb: creates the provider side, the consumers and the cluster, then puts the link item."""
+                target_port: int = 9094, cluster_name: str = "orders", cross_account: str | None = None,
+                max_removal_share: float | None = None) -> World:
+    """msk-single-nlb: creates the provider side, the consumers and the cluster, then puts the link item.
+    `brokers` must be a multiple of 3: MSK spreads them evenly over the three subnets' AZs.
+    `max_removal_share`: the link's guards.maxRemovalShare (default: the config's default, 0.5)."""
     vpc_id, subnet_ids = _provider_vpc(aws)
     lb, service_id = _nlb(aws, f"{link_id[:24]}-nlb", subnet_ids)
     cluster_arn = _provisioned_cluster(aws, cluster_name, subnet_ids, vpc_id, link_id, brokers)
@@ -194,6 +197,8 @@ def build_world(aws: Aws, link_id: str, *, table: str, brokers: int = 3,
         "providerZone": {"hostedZoneId": provider_zone_id} if provider_zone_id else None,
         "consumers": [_consumer_config(c) for c in made],
     }
+    if max_removal_share is not None:
+        config["guards"] = {"maxRemovalShare": max_removal_share}
     world = World(link_id=link_id, table=table, vpc_id=vpc_id, subnet_ids=subnet_ids,
                   load_balancer_arn=lb["LoadBalancerArn"], load_balancer_dns_name=lb["DNSName"],
                   load_balancer_zone_id=lb["CanonicalHostedZoneId"], cluster_arn=cluster_arn,

@@ -265,5 +265,93 @@ class Route53ChangeBatches(unittest.TestCase):
                            ("CREATE", alias(f"b-3.{ZONE}", regional["DnsName"], regional["HostedZoneId"])))
 
 
+class MskBrokerCounts(unittest.TestCase):
+    """MSK spreads brokers evenly over the client subnets' Availability Zones: a count is a multiple of their number."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.kafka, cls.ec2 = cloud.client("kafka"), cloud.client("ec2")
+        cls.vpc3, cls.three_azs = vpc_with_subnets(82, "abc")
+        cls.vpc2, cls.two_azs = vpc_with_subnets(83, "ab")
+
+    def create(self, name: str, subnets: list[str], brokers: int, v1: bool = False) -> str:
+        info = {"ClientSubnets": subnets, "InstanceType": "kafka.m5.large"}
+        if v1:
+            return self.kafka.create_cluster(ClusterName=name, BrokerNodeGroupInfo=info, KafkaVersion="3.6.0",
+                                             NumberOfBrokerNodes=brokers)["ClusterArn"]
+        return self.kafka.create_cluster_v2(ClusterName=name, Provisioned={
+            "BrokerNodeGroupInfo": info, "KafkaVersion": "3.6.0", "NumberOfBrokerNodes": brokers})["ClusterArn"]
+
+    def cluster(self, arn: str) -> dict:
+        return self.kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]
+
+    def active(self, arn: str) -> dict:
+        deadline = time.monotonic() + 30
+        while (info := self.cluster(arn))["State"] != "ACTIVE":
+            self.assertLess(time.monotonic(), deadline, info)
+            time.sleep(0.2)
+        return info
+
+    def broker_ids(self, arn: str) -> list[int]:
+        pages = self.kafka.get_paginator("list_nodes").paginate(ClusterArn=arn)
+        return [int(n["BrokerNodeInfo"]["BrokerId"]) for page in pages for n in page["NodeInfoList"]]
+
+    def interfaces(self, vpc: str) -> list[str]:
+        found = self.ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"]
+        return sorted(i["NetworkInterfaceId"] for i in found)
+
+    def assertBadRequest(self, parameter: str, call, *args, **kwargs) -> None:
+        with self.assertRaises(ClientError) as refused:
+            call(*args, **kwargs)
+        error = refused.exception.response
+        self.assertEqual(("BadRequestException", 400), (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]))
+        self.assertEqual("The number of broker nodes must be a multiple of Availability Zones in the Client Subnets parameter.",
+                         error["Error"]["Message"])
+        self.assertEqual(parameter, error.get("InvalidParameter"))
+
+    def update(self, arn: str, count: int) -> dict:
+        return self.kafka.update_broker_count(ClusterArn=arn, CurrentVersion=self.cluster(arn)["CurrentVersion"],
+                                              TargetNumberOfBrokerNodes=count)
+
+    def names(self) -> set[str]:
+        return {c["ClusterName"] for c in self.kafka.list_clusters_v2()["ClusterInfoList"]}
+
+    def test_create_cluster_refuses_a_broker_count_that_is_not_a_multiple_of_the_azs(self):
+        enis = self.interfaces(self.vpc3), self.interfaces(self.vpc2)
+
+        self.assertBadRequest("numberOfBrokerNodes", self.create, "rules-four", self.three_azs, 4)
+        self.assertBadRequest("numberOfBrokerNodes", self.create, "rules-five", self.three_azs, 5, v1=True)
+        self.assertBadRequest("numberOfBrokerNodes", self.create, "rules-three", self.two_azs, 3)
+
+        self.assertFalse({"rules-four", "rules-five", "rules-three"} & self.names())
+        self.assertEqual(enis, (self.interfaces(self.vpc3), self.interfaces(self.vpc2)))
+        six = self.create("rules-six", self.three_azs, 6)
+        four = self.create("rules-two-azs", self.two_azs, 4, v1=True)
+        self.assertEqual((list(range(1, 7)), [1, 2, 3, 4]),
+                         (self.broker_ids(self.active(six)["ClusterArn"]), self.broker_ids(self.active(four)["ClusterArn"])))
+
+    def test_update_broker_count_refuses_a_target_that_is_not_a_multiple_of_the_azs_up_or_down(self):
+        arn = self.create("rules-resize", self.three_azs, 3)
+        before = self.active(arn)
+
+        self.assertBadRequest("targetNumberOfBrokerNodes", self.update, arn, 5)
+        self.assertBadRequest("targetNumberOfBrokerNodes", self.update, arn, 4)
+
+        after = self.cluster(arn)
+        self.assertEqual(("ACTIVE", before["CurrentVersion"], None), (after["State"], after["CurrentVersion"], after.get("ActiveOperationArn")))
+        self.assertEqual([1, 2, 3], self.broker_ids(arn))
+
+        self.update(arn, 6)
+        self.assertEqual(list(range(1, 7)), self.broker_ids(self.active(arn)["ClusterArn"]))
+        self.assertBadRequest("targetNumberOfBrokerNodes", self.update, arn, 4)
+        self.update(arn, 3)
+        self.assertEqual([1, 2, 3], self.broker_ids(self.active(arn)["ClusterArn"]))
+
+        two = self.create("rules-resize-2az", self.two_azs, 2)
+        self.active(two)
+        self.assertBadRequest("targetNumberOfBrokerNodes", self.update, two, 3)
+        self.update(two, 4)
+        self.assertEqual([1, 2, 3, 4], self.broker_ids(self.active(two)["ClusterArn"]))
+
 if __name__ == "__main__":
     unittest.main()

@@ -100,11 +100,11 @@ def run_single_nlb(cloud: LocalCloud, aws: sc.Aws) -> None:
     step(cloud, aws, world, "step 1: fresh link", "manual " + json.dumps(sc.manual(world)), sc.manual(world))
     step(cloud, aws, world, "step 2: converged re-run", "manual " + json.dumps(sc.manual(world)), sc.manual(world))
 
-    sc.update_broker_count(aws, world.cluster_arn, 4)
+    sc.update_broker_count(aws, world.cluster_arn, 6)  # MSK adds brokers one per AZ: three subnets, 3 -> 6
     state = sc.cluster_state(aws, world.cluster_arn)
-    step(cloud, aws, world, "step 3: UpdateBrokerCount 3 -> 4",
+    step(cloud, aws, world, "step 3: UpdateBrokerCount 3 -> 6",
          f"events/cloudtrail-update-broker-count.json while the cluster is {state}",
-         sc.update_broker_count_event(world, 4))
+         sc.update_broker_count_event(world, 6))
 
     replaced = cloud.replace_broker(world.cluster_arn, 2)
     step(cloud, aws, world, "step 4: broker 2 replaced",

@@ -180,8 +180,11 @@ class Broker:
 def build_world(aws: Aws, link_id: str, *, table: str, brokers: int = 3,
                 consumers: tuple[str, ...] = ("analytics", "billing"), provider_zone: bool = True,
                 bootstrap_port: int | None = 8999, listener_base_port: int = 9000,
-                target_port: int = 9094, cluster_name: str = "orders", cross_account: str | None = None) -> World:
-    """msk-single-nlb: creates the provider side, the consumers and the cluster, then puts the link item."""
+                target_port: int = 9094, cluster_name: str = "orders", cross_account: str | None = None,
+                max_removal_share: float | None = None) -> World:
+    """msk-single-nlb: creates the provider side, the consumers and the cluster, then puts the link item.
+    `brokers` must be a multiple of 3: MSK spreads them evenly over the three subnets' AZs.
+    `max_removal_share`: the link's guards.maxRemovalShare (default: the config's default, 0.5)."""
     vpc_id, subnet_ids = _provider_vpc(aws)
     lb, service_id = _nlb(aws, f"{link_id[:24]}-nlb", subnet_ids)
     cluster_arn = _provisioned_cluster(aws, cluster_name, subnet_ids, vpc_id, link_id, brokers)
@@ -194,6 +197,8 @@ def build_world(aws: Aws, link_id: str, *, table: str, brokers: int = 3,
         "providerZone": {"hostedZoneId": provider_zone_id} if provider_zone_id else None,
         "consumers": [_consumer_config(c) for c in made],
     }
+    if max_removal_share is not None:
+        config["guards"] = {"maxRemovalShare": max_removal_share}
     world = World(link_id=link_id, table=table, vpc_id=vpc_id, subnet_ids=subnet_ids,
                   load_balancer_arn=lb["LoadBalancerArn"], load_balancer_dns_name=lb["DNSName"],
                   load_balancer_zone_id=lb["CanonicalHostedZoneId"], cluster_arn=cluster_arn,
@@ -376,24 +381,39 @@ def _consumer(aws: Aws, link_id: str, name: str, index: int, service_ids: list[s
     """A consumer VPC with an interface endpoint per service (per broker: one per broker's service) and a
     private zone; with `role_arn`, in that role's account, after the provider allowed the account."""
     if role_arn:
-        principal = f"arn:aws:iam::{role_arn.split(':')[4]}:root"
         for service_id in service_ids:
-            aws.ec2.modify_vpc_endpoint_service_permissions(ServiceId=service_id, AddAllowedPrincipals=[principal])
+            allow_account(aws, service_id, role_arn.split(":")[4])
     there = aws.assume(role_arn)
     vpc_id = there.ec2.create_vpc(CidrBlock=f"10.{10 + index}.0.0/16")["Vpc"]["VpcId"]
-    endpoints = []
-    for service_id in service_ids:
-        endpoint = there.ec2.create_vpc_endpoint(
-            VpcId=vpc_id, VpcEndpointType="Interface",
-            ServiceName=f"com.amazonaws.vpce.{aws.region}.{service_id}")["VpcEndpoint"]
-        regional = endpoint["DnsEntries"][0]
-        endpoints.append((endpoint["VpcEndpointId"], regional["DnsName"], regional["HostedZoneId"]))
+    endpoints = [interface_endpoint(there, vpc_id, service_id) for service_id in service_ids]
     zone_id = _private_zone(there, vpc_id, f"{link_id}-{name}", zone_name)
     endpoint_id, dns_name, endpoint_zone = endpoints[0]
     per_broker = tuple((broker_id, *endpoint) for broker_id, endpoint in zip(broker_ids, endpoints))
     return Consumer(name=name, vpc_id=vpc_id, vpc_endpoint_id=endpoint_id, hosted_zone_id=zone_id,
                     endpoint_dns_name=dns_name, endpoint_hosted_zone_id=endpoint_zone, role_arn=role_arn,
                     broker_endpoints=per_broker)
+
+
+def endpoint_service_of(aws: Aws, load_balancer_arn: str) -> str:
+    """The id of the endpoint service on a load balancer."""
+    services = aws.ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]
+    return next(s["ServiceId"] for s in services if load_balancer_arn in s["NetworkLoadBalancerArns"])
+
+
+def allow_account(aws: Aws, service_id: str, account: str) -> None:
+    """Allows an account's root on the endpoint service (so it may create endpoints to it)."""
+    aws.ec2.modify_vpc_endpoint_service_permissions(ServiceId=service_id,
+                                                    AddAllowedPrincipals=[f"arn:aws:iam::{account}:root"])
+
+
+def interface_endpoint(aws: Aws, vpc_id: str, service_id: str) -> tuple[str, str, str]:
+    """An interface endpoint to the service from the VPC (in `aws`'s account): (endpoint id, its regional DNS name,
+    that name's hosted zone id), the DnsEntries[0] a Route 53 alias to it names (Route 53 refuses any other)."""
+    endpoint = aws.ec2.create_vpc_endpoint(
+        VpcId=vpc_id, VpcEndpointType="Interface",
+        ServiceName=f"com.amazonaws.vpce.{aws.region}.{service_id}")["VpcEndpoint"]
+    regional = endpoint["DnsEntries"][0]
+    return endpoint["VpcEndpointId"], regional["DnsName"], regional["HostedZoneId"]
 
 
 def _consumer_config(c: Consumer, per_broker: bool = False) -> dict:

@@ -7,25 +7,13 @@
   DescribeTargetGroups(LoadBalancerArn)); moto keeps it forever.
 * CreateTargetGroup is documented idempotent: the same name with the same settings returns the
   existing group. moto raises DuplicateTargetGroupName.
-* DeregisterTargets of a target that is not registered succeeds in AWS; moto raises InvalidTarget.
-* A deregistered target stays listed as `draining` for the group's deregistration delay
-  (`deregistration_delay.timeout_seconds`, 300 s by default); moto drops it at once, so a
-  verify pass could never see a draining target. Set the delay to 0 on a group (or with
-  POST /_brokerlink/elbv2/config {"drainingSeconds": N}) to change that.
+
+Targets (keyed by Id and Port, deregistering what is not registered, draining): fidelity_elbv2_targets.py.
 """
 
-import threading
-import time
-
 from moto.elbv2.exceptions import DuplicateTargetGroupName
-from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup
+from moto.elbv2.models import ELBv2Backend
 
-from . import ApiError, route
-
-# None: each group's own deregistration_delay.timeout_seconds attribute.
-CONFIG = {"drainingSeconds": None}
-
-_lock = threading.RLock()
 _original = {}
 
 
@@ -72,83 +60,12 @@ def create_target_group(self, name, **kwargs):
     return _original["create_target_group"](self, name, **kwargs)
 
 
-def _draining_seconds(target_group):
-    if CONFIG["drainingSeconds"] is not None:
-        return CONFIG["drainingSeconds"]
-    try:
-        return float(target_group.attributes.get("deregistration_delay.timeout_seconds", 300))
-    except (TypeError, ValueError):
-        return 300.0
-
-
-def _draining(target_group):
-    """Deregistered targets still within the delay: {id: (target, deregistered_at)}."""
-    draining = getattr(target_group, "bl_draining", None)
-    if draining is None:
-        draining = target_group.bl_draining = {}
-    now, delay = time.time(), _draining_seconds(target_group)
-    for target_id in [t for t, (_, at) in draining.items() if now - at >= delay]:
-        draining.pop(target_id)
-    return draining
-
-
-def register(self, targets):
-    with _lock:
-        _original["register"](self, targets)
-        draining = _draining(self)
-        for target in targets:
-            draining.pop(target["Id"], None)
-
-
-def deregister(self, targets):
-    with _lock:
-        draining = _draining(self)
-        for target in targets:
-            current = self.targets.pop(target["Id"], None)
-            if current is None:
-                continue  # AWS: deregistering a target that is not registered succeeds
-            self.deregistered_targets[target["Id"]] = current
-            draining[target["Id"]] = (current, time.time())
-
-
-def describe_target_health(self, target_group_arn, targets):
-    statuses = _original["describe_target_health"](self, target_group_arn, targets)
-    target_group = self.target_groups[target_group_arn]
-    with _lock:
-        draining = _draining(target_group)
-        if targets:
-            asked = {t["Id"] for t in targets}
-            statuses = [s for s in statuses if s.instance_id not in draining]
-        else:
-            asked = None
-        for target_id, (target, _) in draining.items():
-            if asked is None or target_id in asked:
-                statuses.append(FakeHealthStatus(
-                    target_id, target["Port"], target_group.health_check_port, "draining",
-                    "Target.DeregistrationInProgress", "Target deregistration is in progress"))
-    return statuses
-
-
-@route("POST", "elbv2/config")
-def set_config(body):
-    value = body.get("drainingSeconds")
-    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
-        raise ApiError(400, 'expected {"drainingSeconds": N >= 0 or null}')
-    CONFIG["drainingSeconds"] = value
-    return dict(CONFIG)
-
-
 def install():
     if _original:
         return
     _original["describe_target_groups"] = ELBv2Backend.describe_target_groups
     _original["delete_listener"] = ELBv2Backend.delete_listener
     _original["create_target_group"] = ELBv2Backend.create_target_group
-    _original["describe_target_health"] = ELBv2Backend.describe_target_health
-    _original["register"] = FakeTargetGroup.register
     ELBv2Backend.describe_target_groups = describe_target_groups
     ELBv2Backend.delete_listener = delete_listener
     ELBv2Backend.create_target_group = create_target_group
-    ELBv2Backend.describe_target_health = describe_target_health
-    FakeTargetGroup.register = register
-    FakeTargetGroup.deregister = deregister

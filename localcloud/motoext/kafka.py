@@ -174,15 +174,47 @@ def _generate_arn(self):
 
 
 def _validate_subnets(backend, broker_node_group_info):
+    """The number of Availability Zones of the client subnets (each must exist)."""
     subnets = (broker_node_group_info or {}).get("clientSubnets") or []
     if not subnets:
         raise BadRequestException("brokerNodeGroupInfo.clientSubnets is required")
     ec2 = ec2_backends[backend.account_id][backend.region_name]
+    zones = set()
     for subnet_id in subnets:
         try:
-            ec2.get_subnet(subnet_id)
+            zones.add(ec2.get_subnet(subnet_id).availability_zone)
         except Exception as e:
             raise BadRequestException(f"The subnet {subnet_id} does not exist") from e
+    return len(zones)
+
+
+# MSK places brokers evenly over the Availability Zones of the client subnets, so a broker count is a multiple
+# of their number, at creation and after UpdateBrokerCount (up or down):
+# * MSK API reference, BrokerNodeGroupInfo.BrokerAZDistribution: "Amazon MSK distributes the broker nodes evenly
+#   across the Availability Zones that correspond to the subnets you provide when you create the cluster."
+#   (https://docs.aws.amazon.com/msk/1.0/apireference/clusters.html#clusters-model-brokernodegroupinfo)
+# * MSK developer guide, "Expand the number of brokers": "The value you specify for Target-Number-of-Brokers must be
+#   a whole number that is greater than the current number of brokers in the cluster. It must also be a multiple of
+#   the number of Availability Zones." (https://docs.aws.amazon.com/msk/latest/developerguide/msk-update-broker-count.html)
+# * "Remove a broker": "you can remove two brokers from a two Availability Zone cluster, or three brokers from a three
+#   Availability Zone cluster in a single broker removal operation" (.../msk-remove-broker.html).
+# The answer, a BadRequestException naming the parameter, is MSK's to UpdateBrokerCount as a Terraform log captured it:
+#   InvalidParameter: "targetNumberOfBrokerNodes", Message_: "The number of broker nodes must be a multiple of
+#   Availability Zones in the Client Subnets parameter."
+# CreateCluster(V2) answers with the same message naming numberOfBrokerNodes (UNVERIFIED: no capture found).
+NOT_A_MULTIPLE = "The number of broker nodes must be a multiple of Availability Zones in the Client Subnets parameter."
+
+
+def _bad_request(message, parameter):
+    """MSK's BadRequestException: {"message", "invalidParameter"} (the model's InvalidParameter member)."""
+    error = BadRequestException(message)
+    error.description = json.dumps({"__type": error.error_type, "message": message, "invalidParameter": parameter})
+    return error
+
+
+def _check_broker_count(count, zones, parameter):
+    if isinstance(count, int) and not isinstance(count, bool) and zones and count % zones:
+        raise _bad_request(NOT_A_MULTIPLE, parameter)
 
 
 def _after_create(backend, cluster_arn, source_settings):
@@ -203,7 +235,8 @@ def _after_create(backend, cluster_arn, source_settings):
 
 def create_cluster_v2(self, cluster_name, tags, provisioned, serverless):
     if provisioned:
-        _validate_subnets(self, provisioned.get("brokerNodeGroupInfo"))
+        zones = _validate_subnets(self, provisioned.get("brokerNodeGroupInfo"))
+        _check_broker_count(int(provisioned.get("numberOfBrokerNodes", 1)), zones, "numberOfBrokerNodes")
     result = _original["create_cluster_v2"](self, cluster_name, tags, provisioned, serverless)
     _after_create(self, result[0], provisioned or {})
     cluster = self.clusters[result[0]]
@@ -211,7 +244,8 @@ def create_cluster_v2(self, cluster_name, tags, provisioned, serverless):
 
 
 def create_cluster(self, broker_node_group_info, *args, **kwargs):
-    _validate_subnets(self, broker_node_group_info)
+    zones = _validate_subnets(self, broker_node_group_info)
+    _check_broker_count(int(kwargs.get("number_of_broker_nodes") or 1), zones, "numberOfBrokerNodes")
     result = _original["create_cluster"](self, broker_node_group_info, *args, **kwargs)
     _after_create(self, result[0], {})
     cluster = self.clusters[result[0]]
@@ -343,6 +377,8 @@ def update_broker_count(self):
             raise BadRequestException(
                 f"targetNumberOfBrokerNodes must be a positive number other than the current {cluster.number_of_broker_nodes}."
             )
+        zones = len({_ec2(cluster).get_subnet(s).availability_zone for s in _subnets(cluster)})
+        _check_broker_count(target, zones, "targetNumberOfBrokerNodes")
         source = cluster.number_of_broker_nodes
         kind = "INCREASE_BROKER_COUNT" if target > source else "DECREASE_BROKER_COUNT"
         operation = _start(cluster, kind, source, target, CONFIG["updateSeconds"])

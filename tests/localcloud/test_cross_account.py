@@ -19,7 +19,6 @@ from support import LocalCloud, start_module_cloud  # noqa: E402
 
 CONSUMER_ACCOUNT = "210987654321"
 CONSUMER_ROLE = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-dns"
-ENDPOINT_DNS_NAME = "vpce-0c0ffee0c0ffee000-payments.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com"
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
@@ -46,10 +45,15 @@ class CrossAccountConsumer(unittest.TestCase):
             Name=sc.ZONE_NAME, CallerReference=f"{world.link_id}-payments",
             VPC={"VPCRegion": sc.REGION, "VPCId": vpc_id},
             HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"].split("/")[-1]
-        consumer = sc.Consumer("payments", vpc_id, "vpce-0c0ffee0c0ffee000", zone_id, ENDPOINT_DNS_NAME)
+        # Its interface endpoint to the link's service: Route 53 aliases only to an endpoint that exists.
+        service_id = sc.endpoint_service_of(aws, world.load_balancer_arn)
+        sc.allow_account(aws, service_id, CONSUMER_ACCOUNT)
+        endpoint_id, dns_name, _ = sc.interface_endpoint(aws.assume(CONSUMER_ROLE), vpc_id, service_id)
+        self.endpoint_dns_name = dns_name
+        consumer = sc.Consumer("payments", vpc_id, endpoint_id, zone_id, dns_name)
         config = dict(world.config)
         config["consumers"] = [*config["consumers"], {
-            "name": "payments", "hostedZoneId": zone_id, "endpointDnsName": ENDPOINT_DNS_NAME,
+            "name": "payments", "hostedZoneId": zone_id, "endpointDnsName": dns_name,
             "endpointHostedZoneId": sc.ENDPOINT_ZONE_ID, "roleArn": CONSUMER_ROLE}]
         world = dataclasses.replace(world, consumers=(*world.consumers, consumer), config=config)
         sc.put_link(aws, world)
@@ -69,7 +73,7 @@ class CrossAccountConsumer(unittest.TestCase):
 
         self.assertEqual("SUCCEEDED", status, output)
         hosts = [b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)]
-        expected = {(h, "A"): f"ALIAS {ENDPOINT_DNS_NAME} {sc.ENDPOINT_ZONE_ID}" for h in hosts}
+        expected = {(h, "A"): f"ALIAS {self.endpoint_dns_name} {sc.ENDPOINT_ZONE_ID}" for h in hosts}
         expected.update({(h, "TXT"): sc.ownership_txt(world.link_id) for h in hosts})
         self.assertEqual(expected, self.consumer_records(zone_id))
         with self.assertRaises(ClientError) as seen:

@@ -32,7 +32,6 @@ from support import LocalCloud, start_module_cloud  # noqa: E402
 
 RETRY_WAIT_SCALE = 0.01
 CONSUMER_ACCOUNT = "210987654321"
-ENDPOINT_DNS_NAME = "vpce-0fa17fa17fa17fa17-payments.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com"
 # MaxAttempts of the ASL's Retry policies: ELBv2 6, Route 53 8, so 7 and 9 calls in all.
 ELBV2_CALLS, ROUTE53_CALLS, ROUTE53_CATCH_ALL_CALLS = 7, 9, 7
 # The names Step Functions gives the unmodelled code Throttling (and every other unmodelled error of the service).
@@ -302,11 +301,15 @@ class Faults(unittest.TestCase):
         zone_id = consumer_account["route53"].create_hosted_zone(
             Name=sc.ZONE_NAME, CallerReference=f"{link_id}-{uuid.uuid4()}", VPC={"VPCRegion": sc.REGION, "VPCId": vpc_id},
             HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"].split("/")[-1]
+        # Its interface endpoint to the link's service: Route 53 aliases only to an endpoint that exists.
+        service_id = sc.endpoint_service_of(aws, world.load_balancer_arn)
+        sc.allow_account(aws, service_id, CONSUMER_ACCOUNT)
+        endpoint_id, dns_name, _ = sc.interface_endpoint(aws.assume(role), vpc_id, service_id)
         config = dict(world.config)
         config["consumers"] = [*config["consumers"], {
-            "name": "payments", "hostedZoneId": zone_id, "endpointDnsName": ENDPOINT_DNS_NAME,
+            "name": "payments", "hostedZoneId": zone_id, "endpointDnsName": dns_name,
             "endpointHostedZoneId": sc.ENDPOINT_ZONE_ID, "roleArn": role}]
-        consumer = sc.Consumer("payments", vpc_id, ENDPOINT_DNS_NAME.split("-payments")[0], zone_id, ENDPOINT_DNS_NAME)
+        consumer = sc.Consumer("payments", vpc_id, endpoint_id, zone_id, dns_name)
         world = dataclasses.replace(world, consumers=(*world.consumers, consumer), config=config)
         sc.put_link(aws, world)
         self.other_account[zone_id] = True
@@ -314,7 +317,7 @@ class Faults(unittest.TestCase):
 
     def assert_consumer_zone_wired(self, world: sc.World, route53, zone_id: str) -> None:
         hosts = [b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)]
-        want = {(h, "A"): f"ALIAS {ENDPOINT_DNS_NAME} {sc.ENDPOINT_ZONE_ID}" for h in hosts}
+        want = {(h, "A"): f"ALIAS {world.consumer_of(zone_id).endpoint_dns_name} {sc.ENDPOINT_ZONE_ID}" for h in hosts}
         want.update({(h, "TXT"): sc.ownership_txt(world.link_id) for h in hosts})
         self.assertEqual(want, self.consumer_records(route53, zone_id))
 

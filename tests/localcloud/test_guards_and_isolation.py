@@ -52,15 +52,17 @@ class GuardsAndIsolation(ScenarioCase):
     # ------------------------------------------------------------------ guards
 
     def test_blocked_plan_applies_its_additions_then_fails_until_removals_are_allowed(self):
-        world = self.world("guarded")
+        # MSK removes brokers one per AZ (three subnets), 6 -> 3: half of them, more than this link's share 0.4.
+        world = self.world("guarded", brokers=6, max_removal_share=0.4)
         self.converge(world)
-        gone = [b for b in sc.brokers(aws, world.cluster_arn) if b.broker_id > 1]
-        sc.update_broker_count(aws, world.cluster_arn, 1)
+        gone = [b for b in sc.brokers(aws, world.cluster_arn) if b.broker_id > 3]
+        kept = [b for b in sc.brokers(aws, world.cluster_arn) if 1 < b.broker_id <= 3]
+        sc.update_broker_count(aws, world.cluster_arn, 3)
         sc.wait_cluster_active(aws, world.cluster_arn)
         moved = cloud.replace_broker(world.cluster_arn, 1)  # an addition beside the withheld removals
         before = sc.link_view(aws, world)
 
-        status, output, history, writes = self.execute("3->1 brokers + broker 1 moved: blocked", sc.manual(world))
+        status, output, history, writes = self.execute("6->3 brokers + broker 1 moved: blocked", sc.manual(world))
 
         self.assertEqual("FAILED", status, output)
         failed = self.failure(history)
@@ -106,12 +108,12 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertEqual(("succeeded", True, True), (result["status"], result["converged"], result["applied"]))
         self.assertIn("RemovalGuardOverridden", [f["code"] for f in result["findings"]])
         after = sc.link_view(aws, world)
-        self.assertEqual({"broker-1", "bootstrap"}, set(after.target_groups))
-        self.assertEqual([new_target], after.target_groups["bootstrap"]["targets"])
+        self.assertEqual({"broker-1", "broker-2", "broker-3", "bootstrap"}, set(after.target_groups))
+        self.assertEqual(sorted([new_target] + [f"{b.ip}:9094" for b in kept]), after.target_groups["bootstrap"]["targets"])
         for b in gone:
             for zone_id in world.zone_ids:
                 self.assertNotIn((b.hosts[0], "A"), after.records[zone_id])
-        self.assertEqual({"deregisterTargets": 2, "deleteListener": 2, "deleteTargetGroup": 2,
+        self.assertEqual({"deregisterTargets": 2, "deleteListener": 3, "deleteTargetGroup": 3,
                           "changeResourceRecordSets": 3}, dict(writes))
 
     # ------------------------------------------------------------------ isolation
@@ -193,7 +195,7 @@ class GuardsAndIsolation(ScenarioCase):
         world = self.world("notready")
         cloud.set_config(updateSeconds=600)
         self.addCleanup(cloud.set_config, updateSeconds=2.0)
-        sc.update_broker_count(aws, world.cluster_arn, 4)
+        sc.update_broker_count(aws, world.cluster_arn, 6)  # one more broker per AZ (three subnets)
         self.assertEqual("UPDATING", sc.cluster_state(aws, world.cluster_arn))
         before = sc.snapshot(aws)
 

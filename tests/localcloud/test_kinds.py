@@ -127,13 +127,13 @@ class PerBrokerScenarios(KindCase):
         world = self.kind_world(PER_BROKER, "kpb-change", brokers=3, provisioned=(1, 2, 3, 4))
         self.converge(world)
         self.assertEqual([], sc.link_view(aws, world).target_groups["broker-4"]["targets"])
-        sc.update_broker_count(aws, world.cluster_arn, 5)
+        sc.update_broker_count(aws, world.cluster_arn, 6)  # one more broker per AZ (three subnets)
 
-        result = self.converged(PER_BROKER, world, "UpdateBrokerCount 3->5 (broker 5 not provisioned)",
-                                sc.update_broker_count_event(world, 5))
+        result = self.converged(PER_BROKER, world, "UpdateBrokerCount 3->6 (brokers 5 and 6 not provisioned)",
+                                sc.update_broker_count_event(world, 6))
 
         brokers = {b.broker_id: b for b in sc.brokers(aws, world.cluster_arn)}
-        self.assertEqual(5, len(brokers))
+        self.assertEqual(6, len(brokers))
         view = sc.link_view(aws, world)
         self.assertEqual([f"{brokers[4].ip}:9094"], view.target_groups["broker-4"]["targets"])
         self.assertIn(("BrokerNeedsProvisioning", "broker-5"), self.findings(result))

@@ -437,19 +437,19 @@ class KafkaExtension(unittest.TestCase):
         self.assertEqual([2, 1], [len(p["NodeInfoList"]) for p in pages])
 
         version = kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["CurrentVersion"]
-        operation = kafka.update_broker_count(ClusterArn=arn, CurrentVersion=version, TargetNumberOfBrokerNodes=5)
+        operation = kafka.update_broker_count(ClusterArn=arn, CurrentVersion=version, TargetNumberOfBrokerNodes=6)
         self.assertEqual(arn, operation["ClusterArn"])
         info = kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]
         self.assertEqual("UPDATING", info["State"])
         self.assertNotEqual(version, info["CurrentVersion"])
         self.assertEqual(3, len(nodes(arn)))
         self.assertTrue(wait_for(lambda: kafka.describe_cluster_v2(ClusterArn=arn)["ClusterInfo"]["State"] == "ACTIVE"))
-        self.assertEqual([1.0, 2.0, 3.0, 4.0, 5.0], [b["BrokerId"] for b in nodes(arn)])
-        self.assertEqual(5, kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["NumberOfBrokerNodes"])
+        self.assertEqual([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [b["BrokerId"] for b in nodes(arn)])
+        self.assertEqual(6, kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["NumberOfBrokerNodes"])
         done = kafka.describe_cluster_operation(ClusterOperationArn=operation["ClusterOperationArn"])
         self.assertEqual("UPDATE_COMPLETE", done["ClusterOperationInfo"]["OperationState"])
         bootstrap = kafka.get_bootstrap_brokers(ClusterArn=arn)["BootstrapBrokerStringTls"].split(",")
-        self.assertEqual(5, len(bootstrap))
+        self.assertEqual(6, len(bootstrap))
         self.assertTrue(all(b.endswith(":9094") for b in bootstrap))
 
     def test_replace_broker_gives_it_a_new_ip_and_removes_the_old_eni(self):
@@ -486,9 +486,12 @@ class Route53Extension(unittest.TestCase):
     def test_change_batches_follow_aws_rules(self):
         route53 = cloud.client("route53")
         zone = route53.create_hosted_zone(Name="smoke.internal", CallerReference=str(time.time_ns()))["HostedZone"]["Id"]
+        # Route 53 aliases only to a load balancer that exists, under its canonical hosted zone.
+        _, subnets = make_subnets(1, 64)
+        nlb = cloud.client("elbv2").create_load_balancer(Name="smoke-r53-nlb", Type="network", Scheme="internal",
+                                                         Subnets=list(subnets))["LoadBalancers"][0]
         alias = {"Name": "b-1.smoke.internal", "Type": "A", "AliasTarget": {
-            "HostedZoneId": "Z26RNL4JYFTOTI", "DNSName": "smoke-nlb-0123456789abcdef.elb.us-east-1.amazonaws.com",
-            "EvaluateTargetHealth": False}}
+            "HostedZoneId": nlb["CanonicalHostedZoneId"], "DNSName": nlb["DNSName"], "EvaluateTargetHealth": False}}
         txt = {"Name": "b-1.smoke.internal", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"owner"'}]}
 
         def change(action, *record_sets):

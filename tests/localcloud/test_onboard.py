@@ -7,7 +7,6 @@ Onboard and Reconcile state machines reach them. Each run prints
 `onboard: <operation> wall=<s> status=<status>` to stderr for the issue note.
 """
 import dataclasses
-import hashlib
 import json
 import sys
 import time
@@ -153,13 +152,11 @@ class Onboarding(unittest.TestCase):
 
     def endpoint(self, account: str, world: sc.World, cidr: str) -> tuple[str, str, str]:
         """An interface endpoint to the world's service from a VPC of `account`: (VPC id, endpoint id, its DNS name)."""
-        ec2 = in_account(account, "ec2")
-        vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-        service = self.service_id(world)
-        endpoint_id = ec2.create_vpc_endpoint(VpcId=vpc_id, VpcEndpointType="Interface",
-                                              ServiceName=f"com.amazonaws.vpce.{sc.REGION}.{service}")["VpcEndpoint"]["VpcEndpointId"]
-        suffix = hashlib.sha256(endpoint_id.encode()).hexdigest()[:8]
-        return vpc_id, endpoint_id, f"{endpoint_id}-{suffix}.{service}.{sc.REGION}.vpce.amazonaws.com"
+        there = aws.assume(role(account))
+        vpc_id = there.ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        # Its own regional DNS name (DnsEntries[0]): Route 53 aliases only to a name the endpoint has.
+        endpoint_id, dns_name, _ = sc.interface_endpoint(there, vpc_id, self.service_id(world))
+        return vpc_id, endpoint_id, dns_name
 
     def endpoint_state(self, account: str, endpoint_id: str) -> str:
         return in_account(account, "ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["State"]
@@ -234,6 +231,41 @@ class Onboarding(unittest.TestCase):
         self.assertNotIn("providerZone", stored["config"])
         self.assertNotIn("retiringZones", stored["config"])
         self.assertEqual(1, len(aws.elbv2.describe_load_balancers(LoadBalancerArns=[world.load_balancer_arn])["LoadBalancers"]))
+
+    def test_update_link_target_port_moves_every_target_to_the_new_port(self):
+        # ELBv2 keys a target by Id and Port: registering IP:9096 leaves IP:9094 registered beside it, so a port
+        # change converges only if the old-port targets are deregistered too (DescribeTargetHealth shows them).
+        world = self.provider("onb-port", consumers=("analytics",))
+        self.register(world, [self.consumer_entry(world, 0)])
+        brokers = sc.brokers(aws, world.cluster_arn)
+        old = sorted(f"{b.ip}:9094" for b in brokers)
+        before = sc.link_view(aws, world)
+        self.assertEqual(old, before.target_groups["bootstrap"]["targets"])
+        link = self.link_config(world)
+        link.pop("consumers")
+        link["targetPort"] = 9096
+
+        status, output, history = self.onboard("update-link (targetPort 9094 -> 9096)", {"operation": "update-link", "link": link})
+
+        self.assertSucceeded(status, output, history)
+        self.assertEqual((True, True), (output["reconcile"]["result"]["converged"], output["reconcile"]["result"]["applied"]))
+        self.assertEqual(9096, self.item(world)["config"]["targetPort"])
+        moved = dataclasses.replace(world, config={**world.config, "targetPort": 9096})
+        self.assertEqual([], sc.convergence_problems(aws, moved))
+        after = sc.link_view(aws, world)
+        self.assertEqual(set(before.target_groups), set(after.target_groups))
+        self.assertEqual({k: g["arn"] for k, g in before.target_groups.items()}, {k: g["arn"] for k, g in after.target_groups.items()})
+        for b in brokers:
+            group = after.target_groups[f"broker-{b.broker_id}"]
+            self.assertEqual(([f"{b.ip}:9096"], [f"{b.ip}:9094"]), (group["targets"], group["draining"]))
+        self.assertEqual((sorted(f"{b.ip}:9096" for b in brokers), old),
+                         (after.target_groups["bootstrap"]["targets"], after.target_groups["bootstrap"]["draining"]))
+        self.assertEqual(before.listeners, after.listeners)
+        # Straight from DescribeTargetHealth: no target on the old port but draining ones, in any of the link's groups.
+        for group in after.target_groups.values():
+            health = aws.elbv2.describe_target_health(TargetGroupArn=group["arn"])["TargetHealthDescriptions"]
+            self.assertEqual({"draining"}, {h["TargetHealth"]["State"] for h in health if h["Target"]["Port"] == 9094})
+            self.assertTrue(all(h["TargetHealth"]["State"] == "healthy" for h in health if h["Target"]["Port"] == 9096))
 
     # ------------------------------------------------------------------ add-consumer
 

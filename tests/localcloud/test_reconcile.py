@@ -57,43 +57,46 @@ class ReconcileScenarios(ScenarioCase):
     def test_update_broker_count_event_wires_the_new_brokers(self):
         world = self.world("grow")
         self.converge(world)
-        sc.update_broker_count(aws, world.cluster_arn, 5)
+        # MSK adds brokers one per AZ (three subnets): 3 -> 6.
+        sc.update_broker_count(aws, world.cluster_arn, 6)
         self.assertEqual("UPDATING", sc.cluster_state(aws, world.cluster_arn))
-        event = sc.update_broker_count_event(world, 5)
+        event = sc.update_broker_count_event(world, 6)
 
-        status, output, _, _ = self.execute("UpdateBrokerCount 3->5 + CloudTrail event", event)
+        status, output, _, _ = self.execute("UpdateBrokerCount 3->6 + CloudTrail event", event)
 
         self.assertEqual("SUCCEEDED", status, output)
-        self.assertEqual(5, len(sc.brokers(aws, world.cluster_arn)))
+        self.assertEqual(6, len(sc.brokers(aws, world.cluster_arn)))
         self.assertEqual([], sc.convergence_problems(aws, world))
         view = sc.link_view(aws, world)
-        self.assertEqual({f"broker-{n}" for n in range(1, 6)} | {"bootstrap"}, set(view.target_groups))
-        self.assertEqual({8999, 9001, 9002, 9003, 9004, 9005}, set(view.listeners))
+        self.assertEqual({f"broker-{n}" for n in range(1, 7)} | {"bootstrap"}, set(view.target_groups))
+        self.assertEqual({8999, 9001, 9002, 9003, 9004, 9005, 9006}, set(view.listeners))
 
     def test_brokers_removed_by_update_broker_count_lose_their_wiring(self):
-        world = self.world("shrink", brokers=5)
+        # MSK removes brokers one per AZ (three subnets): 6 -> 3.
+        world = self.world("shrink", brokers=6)
         self.converge(world)
         sc.update_broker_count(aws, world.cluster_arn, 3)
         event = sc.update_broker_count_event(world, 3)
 
-        status, output, _, writes = self.execute("UpdateBrokerCount 5->3 + CloudTrail event", event)
+        status, output, _, writes = self.execute("UpdateBrokerCount 6->3 + CloudTrail event", event)
 
         self.assertEqual("SUCCEEDED", status, output)
         self.assertEqual([], sc.convergence_problems(aws, world))
         view = sc.link_view(aws, world)
         self.assertEqual({"broker-1", "broker-2", "broker-3", "bootstrap"}, set(view.target_groups))
         self.assertEqual({8999, 9001, 9002, 9003}, set(view.listeners))
-        self.assertEqual({"deleteListener": 2, "deleteTargetGroup": 2, "deregisterTargets": 1,
+        self.assertEqual({"deleteListener": 3, "deleteTargetGroup": 3, "deregisterTargets": 1,
                           "changeResourceRecordSets": 3}, dict(writes))
 
     def test_removal_guard_withholds_a_large_removal_until_the_operator_allows_it(self):
-        world = self.world("guard")
+        # MSK removes brokers one per AZ (three subnets), 6 -> 3: half of them, more than this link's share 0.4.
+        world = self.world("guard", brokers=6, max_removal_share=0.4)
         self.converge(world)
-        sc.update_broker_count(aws, world.cluster_arn, 1)
-        event = sc.update_broker_count_event(world, 1)
+        sc.update_broker_count(aws, world.cluster_arn, 3)
+        event = sc.update_broker_count_event(world, 3)
         before = sc.link_view(aws, world)
 
-        status, output, history, writes = self.execute("UpdateBrokerCount 3->1, blocked by the guard", event)
+        status, output, history, writes = self.execute("UpdateBrokerCount 6->3, blocked by the guard", event)
 
         self.assertNoWrites(history)
         self.assertEqual(before, sc.link_view(aws, world))

@@ -253,6 +253,14 @@ public sealed class OnboardTests
         "endpointHostedZoneId": "{{EndpointZone}}", "hostedZoneId": "Z0PAYMENTS", "roleArn": "{{PaymentsRole}}"}
         """.Replace(replace, with));
 
+    /// <summary>A table whose link's config is 100 characters short of what Reconcile carries.</summary>
+    private static JsonNode[] NearlyFull()
+    {
+        var config = Orders(billing: false);
+        var name = "analytics" + new string('x', LinkItems.MaxConfigLength - Text(config).Length - 100);
+        return [Stored(config with { Consumers = [config.Consumers![0]! with { Name = name }] })];
+    }
+
     private static string Register(LinkConfigWire link) => Request("register-link", $"\"link\": {Link(link)}");
 
     public static TheoryData<string, string, JsonNode[], Type, string> BadInputs => new()
@@ -264,7 +272,8 @@ public sealed class OnboardTests
         { "bad role ARN", AddBilling(PaymentsRole, "brokerlink-dns"), Table, typeof(InvalidInputException), "consumer.roleArn: 'brokerlink-dns' is not an IAM role ARN" },
         { "bad cluster ARN", Register(Fresh with { ClusterArn = "arn:aws:kafka:us-east-1:123456789012:orders" }), Table, typeof(InvalidInputException), "link.clusterArn: 'arn:aws:kafka:us-east-1:123456789012:orders' is not an MSK cluster ARN" },
         { "cluster in another region", Register(Fresh with { ClusterArn = ClusterArn.Replace("us-east-1", "eu-west-1"), LoadBalancerArn = LoadBalancerArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.clusterArn: region eu-west-1 is not this deployment's region us-east-1" },
-        { "load balancer in another region than the cluster", Register(Fresh with { LoadBalancerArn = LoadBalancerArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.loadBalancerArn: region eu-west-1 is not the cluster's region us-east-1" },
+        { "load balancer in another region than the cluster", Register(Fresh with { LoadBalancerArn = LoadBalancerArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.loadBalancerArn: region eu-west-1 is not this deployment's region us-east-1" },
+        { "cluster in another region than the deployment's load balancer", Register(Fresh with { ClusterArn = ClusterArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.clusterArn: region eu-west-1 is not this deployment's region us-east-1" },
         { "cluster in another account", Register(Fresh with { ClusterArn = ClusterArn.Replace("123456789012", "999999999999"), LoadBalancerArn = LoadBalancerArn.Replace("123456789012", "999999999999") }), Table, typeof(InvalidInputException), "link.clusterArn: account 999999999999 is not this deployment's account 123456789012" },
         { "endpoint in another region", AddBilling(".us-east-1.vpce", ".eu-west-1.vpce"), Table, typeof(InvalidInputException), "consumer.endpointDnsName: the endpoint is in region eu-west-1, not this deployment's region us-east-1" },
         { "endpoint of another service", AddBilling("vpce-svc-0123456789abcdef0", "vpce-svc-0fedcba9876543210"), Table, typeof(InvalidInputException), "consumer.endpointDnsName: '" + PaymentsEndpoint.Replace("vpce-svc-0123456789abcdef0", "vpce-svc-0fedcba9876543210") + "' is an endpoint of vpce-svc-0fedcba9876543210, not of the link's endpoint service vpce-svc-0123456789abcdef0" },
@@ -283,6 +292,8 @@ public sealed class OnboardTests
         { "a consumer on a link without endpoint service", AddBilling("x", "x"), [Stored(Orders(billing: false) with { EndpointServiceId = null })], typeof(InvalidInputException), "linkId: link 'orders' has no endpointServiceId" },
         { "unknown consumer to remove", Request("remove-consumer", """ "linkId": "orders", "consumerName": "payments" """), Table, typeof(InvalidInputException), "consumerName: link 'orders' has no consumer 'payments' (consumers: analytics, billing)" },
         { "registering a link id already taken", Register(Orders() with { ListenerBasePort = 9100 }), Table, typeof(InvalidInputException), "link.linkId: link 'orders' is already registered with another config: change it with update-link" },
+        { "a config longer than Reconcile carries", Register(Fresh with { Consumers = [new ConsumerWire(new string('x', LinkItems.MaxConfigLength), AnalyticsZone, AnalyticsEndpoint, EndpointZone, null)] }), Table, typeof(InvalidInputException), "link: 33" },
+        { "a consumer that makes the config longer than Reconcile carries", AddBilling("x", "x"), NearlyFull(), typeof(InvalidInputException), "consumer: 32" },
         { "registering a retirement", Register(Fresh with { Retired = true }), Table, typeof(InvalidInputException), "link.retired: set by onboarding only (remove-link)" },
         { "updating the consumers", Request("update-link", $"\"link\": {Link(Orders())}"), Table, typeof(InvalidInputException), "link.consumers: consumers change with add-consumer and remove-consumer" },
         { "moving to another load balancer", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null, LoadBalancerArn = LoadBalancerArn.Replace("50dc6c495c0c9188", "60dc6c495c0c9188") })}"), Table, typeof(InvalidInputException), "link.loadBalancerArn: the link is on " },

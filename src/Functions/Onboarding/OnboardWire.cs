@@ -13,7 +13,7 @@ namespace BrokerLink.Functions.Onboarding;
 /// </summary>
 internal sealed record OnboardInput(
     OnboardRequest? Request = null,
-    IReadOnlyList<StoredLinkWire?>? Links = null,
+    IReadOnlyList<LinkItemWire?>? Links = null,
     bool? LinksTruncated = null,
     string? StateMachineArn = null,
     IReadOnlyList<HostedZoneWire?>? Zones = null);
@@ -49,20 +49,6 @@ internal sealed record CreateZoneRequest(string? Name = null, string? VpcId = nu
 
 /// <summary>A VPC of another account, associated through CreateVPCAssociationAuthorization and AssociateVPCWithHostedZone.</summary>
 internal sealed record AssociateVpcRequest(string? VpcId = null, string? VpcRegion = null, string? RoleArn = null);
-
-/// <summary>A DynamoDB Query item of the table (typed attribute values).</summary>
-internal sealed record StoredLinkWire(
-    AttributeValue? Pk = null,
-    AttributeValue? Sk = null,
-    AttributeValue? Kind = null,
-    AttributeValue? ClusterArn = null,
-    AttributeValue? Config = null,
-    AttributeValue? Version = null);
-
-/// <summary>A DynamoDB attribute value of the two types the table uses.</summary>
-internal sealed record AttributeValue(
-    [property: JsonPropertyName("S")] string? S = null,
-    [property: JsonPropertyName("N")] string? N = null);
 
 internal sealed record HostedZoneWire(string? Id = null, string? Name = null, string? CallerReference = null, HostedZoneConfigWire? Config = null);
 

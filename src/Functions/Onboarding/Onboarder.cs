@@ -53,8 +53,7 @@ internal static class Onboarder
     {
         var wire = LinkConfigReader.ReadWire(request.Link, "link");
         NotMarked(wire);
-        var config = LinkConfigReader.Validate(wire, "link");
-        InDeployment(config, run.Deployment);
+        var config = LinkConfigReader.Validate(wire, "link", run.Deployment);
         var principals = config.Consumers.Select(c => c.Principal).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
         if (principals.Count > 0 && config.Kind == LinkKinds.MskNlbPerBroker)
         {
@@ -94,8 +93,7 @@ internal static class Onboarder
         {
             throw Check.Invalid("link.consumers", "consumers change with add-consumer and remove-consumer: leave them out of update-link");
         }
-        var proposed = LinkConfigReader.Validate(wire, "link");
-        InDeployment(proposed, run.Deployment);
+        var proposed = LinkConfigReader.Validate(wire, "link", run.Deployment);
         var stored = Stored(run, proposed.LinkId, "link.linkId");
         var current = Current(stored, "link.linkId");
         if (proposed.Kind != current.Kind)
@@ -145,7 +143,7 @@ internal static class Onboarder
         var stored = Stored(run, id, "linkId");
         var current = stored.Config;
         var retired = current with { Retired = true };
-        var store = current.Retired ? null : StoredLinks.Put(retired, StoredLinks.Expected.Of(stored));
+        var store = current.Retired ? null : StoredLinks.Put(retired, StoredLinks.Expected.Of(stored), "linkId");
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
         var notes = current.Retired ? new List<string> { $"link '{id}' is already being removed: its removal is finished" } : [];
         return Decision("remove-link", retired, run,
@@ -242,7 +240,7 @@ internal static class Onboarder
             Consumers = existing is null ? [.. current.Consumers, consumer] : [.. current.Consumers.Select(x => x.Name == name ? consumer : x)],
             RetiringZones = [.. current.Retiring.Where(r => r.HostedZoneId != zoneId)],
         };
-        var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored));
+        var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored), "consumer");
         return Decision("add-consumer", added, run, summary, allow: allow, accept: acceptance, createZone: creation, associate: association,
             store: store, recordsZone: new ZoneRef(zoneId, role, LinkKinds.RecordNames(added)), notes: consumerNotes);
     }
@@ -285,7 +283,7 @@ internal static class Onboarder
                 Consumers = [.. current.Consumers.Where(x => x != existing)],
                 RetiringZones = [.. current.Retiring, new RetiringZone(existing.HostedZoneId, existing.RoleArn, name, existing.Principal)],
             };
-            store = StoredLinks.Put(removed, StoredLinks.Expected.Of(stored));
+            store = StoredLinks.Put(removed, StoredLinks.Expected.Of(stored), "consumerName");
         }
         else if (retiringEntry is not null)
         {
@@ -300,7 +298,7 @@ internal static class Onboarder
         }
         var entry = removed.Retiring.First(r => r.Consumer == name);
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
-        var finish = StoredLinks.Put(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] }, afterStore);
+        var finish = StoredLinks.Put(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] }, afterStore, "consumerName");
         // Other consumers of this link and every consumer of other links on the same endpoint service keep theirs.
         var stillUsed = Principals(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] });
         var revoke = entry.Principal is { } p && !stillUsed.Contains(p) ? Revocation(removed, [p], run) : null;
@@ -476,27 +474,6 @@ internal static class Onboarder
         if (wire.Retired is not null)
         {
             throw Check.Invalid("link.retired", "set by onboarding only (remove-link)");
-        }
-    }
-
-    private static void InDeployment(LinkConfig config, Arn deployment)
-    {
-        var arns = new[] { (config.ClusterArn, "link.clusterArn"), (config.LoadBalancerArn, "link.loadBalancerArn") }
-            .Concat(config.ConfiguredBrokers.Select((b, i) => ((Arn?)Arn.Parse(b.TargetGroupArn), $"link.brokers[{i}].targetGroupArn")));
-        foreach (var (given, field) in arns)
-        {
-            if (given is not { } arn)
-            {
-                continue;
-            }
-            if (arn.Region != deployment.Region)
-            {
-                throw Check.Invalid(field, $"region {arn.Region} is not this deployment's region {deployment.Region}");
-            }
-            if (arn.Account != deployment.Account)
-            {
-                throw Check.Invalid(field, $"account {arn.Account} is not this deployment's account {deployment.Account}");
-            }
         }
     }
 

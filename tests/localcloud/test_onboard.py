@@ -486,8 +486,47 @@ class Onboarding(unittest.TestCase):
                 self.assertEqual("FAILED", status, output)
                 failed = self.failure(history)
                 self.assertEqual(expected, failed["error"], failed)
+                self.assertTrue(failed["cause"].startswith(self.INVALID_FIELDS[name] + ": "), failed)
                 self.assertEqual({}, dict(sc.write_calls(history)))
                 self.assertEqual(before, self.state(world))
+
+    def test_a_bootstrap_port_on_a_current_brokers_listener_port_is_refused_before_any_write(self):
+        world = self.provider("onb-boot")
+        colliding = self.link_config(world) | {"bootstrapPort": 9002}  # broker 2 listens on 9000 + 2
+        before = self.state(world)
+
+        for label, request in (("register-link", {"operation": "register-link", "link": colliding}),
+                               ("register-link dry run", {"operation": "register-link", "link": colliding, "dryRun": True})):
+            with self.subTest(request=label):
+                status, output, history = self.onboard(f"refused: {label}, bootstrap port of broker 2", request)
+
+                self.assertEqual("FAILED", status, output)
+                failed = self.failure(history)
+                self.assertEqual("BrokerLink.InvalidInput", failed["error"], failed)
+                self.assertTrue(failed["cause"].startswith("link.bootstrapPort: 9002 is also broker 2's listener port (9000 + 2)"), failed)
+                self.assertEqual({}, dict(sc.write_calls(history)))
+                # The dry run that found the brokers wrote nothing either.
+                planned = [cloud.execution_history(arn) for arn in self.started_executions(history)]
+                self.assertEqual(1, len(planned))
+                self.assertEqual({}, dict(sc.write_calls(planned[0])))
+                self.assertEqual(before, self.state(world))
+
+        # Registered with a port of no broker, then updated so that broker 2's port would become it.
+        self.register(world)
+        before = self.state(world)
+        update = self.event("onboard-update-link.json", world)
+        update["link"] = {k: v for k, v in self.link_config(world).items() if k != "consumers"} | {"listenerBasePort": 8997}
+
+        status, output, history = self.onboard("refused: update-link moving broker 2 onto the bootstrap port", update)
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("BrokerLink.InvalidInput", failed["error"], failed)
+        self.assertTrue(failed["cause"].startswith("link.bootstrapPort: 8999 is also broker 2's listener port (8997 + 2)"), failed)
+        self.assertEqual({}, dict(sc.write_calls(history)))
+        self.assertEqual(before, self.state(world))
+        self.assertEqual(1, self.item(world)["version"])
+        self.assertEqual([], sc.convergence_problems(aws, world))
 
     def test_accepting_a_connection_that_does_not_exist_fails_before_any_write(self):
         world = self.provider("onb-noconn", consumers=("analytics",))

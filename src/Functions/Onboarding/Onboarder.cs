@@ -1,3 +1,5 @@
+using System.Globalization;
+using BrokerLink.Functions.Kinds.Shared;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Validation;
 
@@ -10,8 +12,10 @@ namespace BrokerLink.Functions.Onboarding;
 /// it again:
 /// <code>
 /// operation        before reconcile                              reconcile (waits)          after
-/// register-link    allow the consumers' principals, store         the new link               -
-/// update-link      store (a dropped provider zone: retiring)      the new config             forget the retiring zone
+/// register-link    plan first*, allow the consumers' principals,  the new link               -
+///                    store
+/// update-link      plan first*, store (a dropped provider zone:   the new config             forget the retiring zone
+///                    retiring)
 /// add-consumer     allow, accept the connection, create zone,     so its records appear      -
 ///                    associate a VPC of another account, store
 /// remove-consumer  store (the consumer's zone: retiring)          its records are deleted    revoke, forget the zone
@@ -20,6 +24,9 @@ namespace BrokerLink.Functions.Onboarding;
 /// A removal is written before Reconcile runs (a retiring zone, <c>retired</c>), so every later run, scheduled or not,
 /// finishes it even if this execution stops half way; the marks are dropped only after a converged reconcile.
 /// Principals are revoked only when no other consumer on the same endpoint service still uses them.
+/// * A config with a bootstrapPort is planned (a Reconcile dry run, <see cref="OnboardDecision.Preflight"/>) before
+/// anything is written: only the current brokers tell whether the bootstrap port is one of their listener ports, which
+/// Reconcile could then only report (BootstrapPortConflict); onboarding refuses it instead.
 /// </summary>
 internal static class Onboarder
 {
@@ -35,7 +42,7 @@ internal static class Onboarder
         var links = StoredLinks.Load(input.Links);
         var request = Check.Present(input.Request, "request");
         var operation = Check.Text(request.Operation, "operation");
-        var run = new Run(deployment, links, request.DryRun ?? false, request.AllowRemovals ?? false, input.Zones);
+        var run = new Run(deployment, links, request.DryRun ?? false, request.AllowRemovals ?? false, input.Zones, input.Plan);
         return operation switch
         {
             "register-link" => RegisterLink(request, run),
@@ -47,7 +54,9 @@ internal static class Onboarder
         };
     }
 
-    private sealed record Run(Arn Deployment, IReadOnlyDictionary<string, StoredLink> Links, bool DryRun, bool AllowRemovals, IReadOnlyList<HostedZoneWire?>? Zones);
+    private sealed record Run(
+        Arn Deployment, IReadOnlyDictionary<string, StoredLink> Links, bool DryRun, bool AllowRemovals, IReadOnlyList<HostedZoneWire?>? Zones,
+        PreflightPlanWire? Plan);
 
     private static OnboardDecision RegisterLink(OnboardRequest request, Run run)
     {
@@ -78,11 +87,15 @@ internal static class Onboarder
         {
             throw Check.Invalid("link.linkId", $"link '{config.LinkId}' is already registered with another config: change it with update-link");
         }
+        if (store is not null)
+        {
+            RefuseBootstrapPortOfABroker(config, run.Plan);
+        }
         var allow = principals.Count > 0 ? new PrincipalChange(config.EndpointServiceId!, principals) : null;
         return Decision("register-link", config, run, $"register {config.Kind} link '{config.LinkId}'"
             + (config.ClusterArn is { } cluster ? $" for cluster {cluster.Value}" : $" for instances tagged {config.BrokerTag?.Key} = {config.BrokerTag?.Value}")
             + (config.LoadBalancerArn is { } nlb ? $" on {nlb.Value}" : $" with {config.ConfiguredBrokers.Count} broker target groups"),
-            allow: allow, store: store, notes: notes);
+            allow: allow, store: store, notes: notes, planFirst: store is not null && config.BootstrapPort is not null);
     }
 
     private static OnboardDecision UpdateLink(OnboardRequest request, Run run)
@@ -129,12 +142,17 @@ internal static class Onboarder
             notes.Add($"link '{updated.LinkId}' already has this config: it is only reconciled");
         }
         var store = unchanged ? null : StoredLinks.Put(updated, StoredLinks.Expected.Of(stored));
+        if (store is not null)
+        {
+            RefuseBootstrapPortOfABroker(updated, run.Plan);
+        }
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
         // A dropped provider zone retires until a converged reconcile has deleted the link's records there.
         var providerRetiring = updated.Retiring.Where(r => r.Consumer is null).ToList();
         var finish = providerRetiring.Count == 0 ? null
             : StoredLinks.Put(updated with { RetiringZones = [.. updated.Retiring.Where(r => r.Consumer is not null)] }, afterStore);
-        return Decision("update-link", updated, run, $"update link '{updated.LinkId}'", store: store, finish: finish, notes: notes);
+        return Decision("update-link", updated, run, $"update link '{updated.LinkId}'", store: store, finish: finish, notes: notes,
+            planFirst: store is not null && updated.BootstrapPort is not null);
     }
 
     private static OnboardDecision RemoveLink(OnboardRequest request, Run run)
@@ -439,18 +457,47 @@ internal static class Onboarder
 
     // ------------------------------------------------------------------ shared
 
+    /// <summary>
+    /// <paramref name="planFirst"/>: a real run plans the config it would store before writing anything (a dry run always
+    /// does: that plan is its output). Once the state machine has that plan (<see cref="Run.Plan"/>) it asks again, and the
+    /// decision has no preflight left.
+    /// </summary>
     private static OnboardDecision Decision(
         string operation, LinkConfig after, Run run, string summary,
         PrincipalChange? allow = null, ConnectionAcceptance? accept = null, ZoneCreation? createZone = null, VpcAssociation? associate = null,
         TableWrite? store = null, bool reconcile = true, PrincipalChange? revoke = null, TableWrite? finish = null, ZoneRef? recordsZone = null,
-        IReadOnlyList<string>? notes = null)
+        IReadOnlyList<string>? notes = null, bool planFirst = false)
     {
         // A dry run plans against the config this onboarding would store; a real run against the stored one, just written.
         var request = reconcile
             ? new ReconcileRequest("reconcile", after.LinkId, run.DryRun, run.AllowRemovals, run.DryRun ? StoredLinks.Text(after) : null)
             : null;
-        return new OnboardDecision(operation, after.LinkId, run.DryRun, summary, allow, accept, createZone, associate, store, request, revoke, finish,
-            recordsZone, notes ?? []);
+        var preflight = run.Plan is null && (run.DryRun ? reconcile : planFirst)
+            ? new ReconcileRequest("reconcile", after.LinkId, true, run.AllowRemovals, StoredLinks.Text(after))
+            : null;
+        return new OnboardDecision(operation, after.LinkId, run.DryRun, summary, preflight, allow, accept, createZone, associate, store, request, revoke,
+            finish, recordsZone, notes ?? []);
+    }
+
+    /// <summary>
+    /// A bootstrap port that is a current broker's listener port (<c>listenerBasePort + N</c>): Reconcile would leave that
+    /// broker without a listener (finding BootstrapPortConflict), so onboarding refuses to store it. The dry run of the
+    /// config to store says which brokers there are; without its plan there is nothing to refuse yet.
+    /// </summary>
+    private static void RefuseBootstrapPortOfABroker(LinkConfig config, PreflightPlanWire? plan)
+    {
+        foreach (var (finding, _) in Check.Items(plan?.Findings, "plan.findings"))
+        {
+            if (finding.Code != NlbListeners.BootstrapPortConflict)
+            {
+                continue;
+            }
+            var broker = finding.Subject is { } subject && subject.StartsWith("broker-", StringComparison.Ordinal)
+                && int.TryParse(subject["broker-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (int?)null;
+            throw Check.Invalid("link.bootstrapPort", broker is { } n
+                ? $"{config.BootstrapPort} is also broker {n}'s listener port ({config.ListenerBasePort} + {n}): choose a bootstrapPort that no current broker's listener port (listenerBasePort + broker id) is"
+                : $"{config.BootstrapPort} is a current broker's listener port: {Check.Brief(finding.Message ?? "")}");
+        }
     }
 
     private static StoredLink Stored(Run run, string id, string path) => run.Links.GetValueOrDefault(id) ?? throw new UnknownLinkException(

@@ -470,11 +470,25 @@ class Onboarding(unittest.TestCase):
 
     # ------------------------------------------------------------------ refused before any write
 
+    # The field each onboard-invalid-*.json input gets wrong: its error's cause names it first.
+    INVALID_FIELDS = {
+        "onboard-invalid-account-id.json": "consumer.principal",
+        "onboard-invalid-cluster-arn.json": "link.clusterArn",
+        "onboard-invalid-cluster-region.json": "link.clusterArn",
+        "onboard-invalid-duplicate-consumer.json": "consumer.name",
+        "onboard-invalid-operation.json": "operation",
+        "onboard-invalid-principal-star.json": "consumer.principal",
+        "onboard-invalid-region.json": "consumer.endpointDnsName",
+        "onboard-invalid-unknown-link.json": "linkId",
+        "onboard-invalid-zone-id.json": "consumer.hostedZoneId",
+    }
+
     def test_bad_inputs_fail_with_a_named_error_before_any_write(self):
         world = self.provider("onb-bad", consumers=("analytics",))
         self.register(world, [self.consumer_entry(world, 0)])
         files = sorted(p.name for p in EVENTS.glob("onboard-invalid-*.json"))
-        self.assertGreaterEqual(len(files), 8)
+        self.assertGreaterEqual(len(files), 9)
+        self.assertEqual(sorted(self.INVALID_FIELDS), files)
         before = self.state(world)
         for name in files:
             with self.subTest(input=name):

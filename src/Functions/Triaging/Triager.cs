@@ -127,7 +127,8 @@ internal static class Triager
         }
         catch (InvalidInputException e)
         {
-            // What is known of it still says which runs it concerns: a cluster that parses, whatever else is wrong.
+            // What can be read of it still says which runs it concerns: a known kind, a cluster that parses, whatever else is wrong.
+            kind ??= item.Kind?.S is { } given && LinkKinds.Known.Contains(given) ? given : null;
             cluster ??= kind is null || LinkKinds.HasCluster(kind) ? ReadableCluster(item.ClusterArn?.S) : null;
             return new Link(id, kind, cluster, e.Message);
         }

@@ -35,8 +35,8 @@ public sealed partial class BadInputCorpusTests
         return names;
     }
 
-    /// <summary>Cases about the table item's attribute types exist only in the state machine (the functions never see the item).</summary>
-    private static bool Applicable(JsonNode c) => c["linkItem"]?["sk"] is not null || c["linkItem"] is null;
+    /// <summary>Cases about the item's config attribute exist only in the state machine (it reads the config before any function does).</summary>
+    private static bool Applicable(JsonNode c) => c["linkItem"] is not JsonObject item || !item.ContainsKey("config");
 
     [Fact]
     public void The_corpus_has_cases_of_every_kind_and_unique_names()
@@ -68,6 +68,7 @@ public sealed partial class BadInputCorpusTests
             Assert.Equal("FAILED", expect["status"]!.GetValue<string>());
             Assert.Equal(expect["error"]!.GetValue<string>(), "BrokerLink." + e.GetType().Name.Replace("Exception", ""));
             Assert.Contains(Expand(expect["causeContains"]!.GetValue<string>()), e.Message);
+            Assert.StartsWith(expect["field"]!.GetValue<string>() + ": ", e.Message);
             Assert.True(e.Message.Length <= MaxMessage, $"message of {e.Message.Length} characters");
             return;
         }
@@ -85,33 +86,75 @@ public sealed partial class BadInputCorpusTests
         {
             var text = c["linkConfigText"] is { } raw ? Expand(raw.GetValue<string>()) : Patched(c["linkConfig"]!);
             // The state machine's check pass comes first; a config it passes must then fail (or plan) in the apply pass.
-            ReadAll(Lambda.Plan(Stream(new JsonObject { ["pass"] = "check", ["linkId"] = LinkId, ["linkConfig"] = text }.ToJsonString())));
+            ReadAll(Lambda.Plan(Stream(CheckPass(LinkId, text, StoredItem(text)))));
             var apply = JsonNode.Parse(Serialise(FakeAws.WithBrokers(1, 2, 3).Observe(Config(billing: true))))!;
             apply["linkConfig"] = text;
             return ReadAll(Lambda.Plan(Stream(apply.ToJsonString())));
         }
-        var links = new List<(string, string, string)> { (LinkId, "msk-single-nlb", ClusterArn) };
-        if (c["linkItem"]?["sk"] is { } sk)
+        if (c["linkItem"] is JsonObject attributes)
         {
-            links.Add((Expand(sk.GetValue<string>()), "msk-single-nlb", ClusterArn));
+            return RunItem(attributes, c["sweep"]?.GetValue<bool>() ?? false);
         }
-        var input = c["linkItem"] is not null ? """{"action": "reconcile", "linkId": "orders"}""" : ExpandNode(c["input"])?.ToJsonString() ?? "null";
+        var input = ExpandNode(c["input"])?.ToJsonString() ?? "null";
         if (c["proposedConfig"] is { } proposed)
         {
             input = input.Replace("\"${proposedConfig}\"", Patched(proposed), StringComparison.Ordinal);
         }
-        var output = ReadAll(Lambda.Triage(Stream(TriageTests.Input(input, [.. links]))));
+        var output = ReadAll(Lambda.Triage(Stream(TriageTests.Input(input, [(LinkId, "msk-single-nlb", ClusterArn)]))));
         // A dry run of a proposed config: the state machine checks it as it checks a stored one.
         foreach (var link in JsonNode.Parse(output)!["links"]!.AsArray())
         {
             if (link!["linkConfig"] is { } config)
             {
-                var check = new JsonObject { ["pass"] = "check", ["linkId"] = link["linkId"]!.DeepClone(), ["linkConfig"] = config.DeepClone() };
-                return ReadAll(Lambda.Plan(Stream(check.ToJsonString())));
+                return ReadAll(Lambda.Plan(Stream(CheckPass(link["linkId"]!.GetValue<string>(), config.GetValue<string>()))));
             }
         }
         return output;
     }
+
+    /// <summary>
+    /// A bad table item, as the state machine runs it: Triage reads the links Query (a bad item becomes its link's failure,
+    /// thrown here as the error the execution then has), then the check pass compares the item with its config.
+    /// </summary>
+    private static string RunItem(JsonObject attributes, bool sweep)
+    {
+        var item = new JsonObject
+        {
+            ["pk"] = new JsonObject { ["S"] = "LINK" },
+            ["sk"] = new JsonObject { ["S"] = LinkId },
+            ["kind"] = new JsonObject { ["S"] = "msk-single-nlb" },
+            ["clusterArn"] = new JsonObject { ["S"] = ClusterArn },
+            ["config"] = new JsonObject { ["S"] = BaseConfig() },
+        };
+        foreach (var (name, value) in ExpandNode(attributes)!.AsObject())
+        {
+            item[name] = name == "sk" ? new JsonObject { ["S"] = value!.DeepClone() } : value?.DeepClone();
+            if (value is null)
+            {
+                item.Remove(name);
+            }
+        }
+        var ev = sweep ? """{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""" : """{"action": "reconcile", "linkId": "orders"}""";
+        var triage = JsonNode.Parse(TriageTests.Input(ev, []))!;
+        triage["links"] = new JsonArray(item.DeepClone());
+        var output = Invoke(Lambda.Triage, triage.ToJsonString());
+        if (output["invalidItems"]!.AsArray().FirstOrDefault() is { } invalid)
+        {
+            throw new InvalidInputException(invalid["cause"]!.GetValue<string>());
+        }
+        var check = JsonNode.Parse(CheckPass(LinkId, BaseConfig(), item))!;
+        return ReadAll(Lambda.Plan(Stream(check.ToJsonString())));
+    }
+
+    /// <summary>The link's item as the local-cloud test stores it around a bad config.</summary>
+    private static JsonObject StoredItem(string configText) => new()
+    {
+        ["pk"] = new JsonObject { ["S"] = "LINK" },
+        ["sk"] = new JsonObject { ["S"] = LinkId },
+        ["kind"] = new JsonObject { ["S"] = "msk-single-nlb" },
+        ["clusterArn"] = new JsonObject { ["S"] = ClusterArn },
+        ["config"] = new JsonObject { ["S"] = configText },
+    };
 
     private static string BaseConfig() => WriteString(Config(billing: true), Context.LinkConfigWire);
 

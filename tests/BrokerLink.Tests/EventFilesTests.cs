@@ -16,7 +16,7 @@ public sealed class EventFilesTests
     private static readonly Lazy<List<string>> LinkConfigs = new(() =>
         [.. Directory.GetFiles(Events, "link-*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText)]);
 
-    private static (string Id, string Kind, string? Cluster)[] Links => [.. LinkConfigs.Value.Select(text => JsonNode.Parse(text)).Select(c =>
+    private static (string? Id, string? Kind, string? Cluster)[] Links => [.. LinkConfigs.Value.Select(text => JsonNode.Parse(text)).Select(c =>
         (c!["linkId"]!.GetValue<string>(), c["kind"]!.GetValue<string>(), c["clusterArn"]?.GetValue<string>()))];
 
     [Fact]

@@ -28,8 +28,7 @@ public sealed class KindConfigTests
         _ => Ec2(bootstrap: true),
     }, Context.LinkConfigWire);
 
-    private static string CheckPass(string configJson) =>
-        new JsonObject { ["pass"] = "check", ["linkId"] = "orders", ["linkConfig"] = configJson }.ToJsonString();
+    private static string CheckPass(string configJson) => Fixtures.CheckPass("orders", configJson);
 
     [Theory]
     [InlineData("msk-single-nlb")]
@@ -60,7 +59,7 @@ public sealed class KindConfigTests
     [InlineData("msk-nlb-per-broker", "brokers[1].brokerId", "0", "linkConfig.brokers[1].brokerId: 0 is not an MSK broker id (1-65535)")]
     [InlineData("msk-nlb-per-broker", "brokers[1].brokerId", Absent, "linkConfig.brokers[1].brokerId: missing")]
     [InlineData("msk-nlb-per-broker", "brokers[1].targetGroupArn", $"\"{TargetGroup1}\"", "linkConfig.brokers[1].targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/payments-b1/0123456789abcdef is also another broker's target group")]
-    [InlineData("msk-nlb-per-broker", "brokers[1].targetGroupArn", "\"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/payments-b2/1123456789abcdef\"", "linkConfig.brokers[1].targetGroupArn: region eu-west-1 is not the cluster's region us-east-1")]
+    [InlineData("msk-nlb-per-broker", "brokers[1].targetGroupArn", "\"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/payments-b2/1123456789abcdef\"", "linkConfig.brokers[1].targetGroupArn: region eu-west-1 is not this deployment's region us-east-1")]
     [InlineData("msk-nlb-per-broker", "brokers[1].targetGroupArn", $"\"{LoadBalancerArn}\"", "linkConfig.brokers[1].targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders-nlb/50dc6c495c0c9188' is not an ELBv2 target group ARN")]
     [InlineData("msk-nlb-per-broker", "consumers[0].endpointDnsName", $"\"{AnalyticsEndpoint}\"", "linkConfig.consumers[0].endpointDnsName: not allowed for kind 'msk-nlb-per-broker'")]
     [InlineData("msk-nlb-per-broker", "consumers[0].brokerEndpoints", Absent, "linkConfig.consumers[0].brokerEndpoints: missing (required for kind 'msk-nlb-per-broker')")]

@@ -272,6 +272,49 @@ public sealed class KindFindingsTests
         AssertConverged(aws, config);
     }
 
+    // ------------------------------------------------------------------ BootstrapPortConflict
+
+    [Fact]
+    public void Msk_brokers_added_up_to_the_bootstrap_port_leave_that_broker_unwired_and_the_rest_converges()
+    {
+        var aws = FakeAws.WithBrokers(1, 2);
+        var config = Fixtures.Config(bootstrap: true, provider: false) with { BootstrapPort = 9003 };
+        AssertConverged(aws, config);
+        aws.AddBroker(3).AddBroker(4);
+
+        var plan = Plan(aws, config);
+
+        Assert.Equal([("BootstrapPortConflict", "broker-3")], Codes(plan));
+        Assert.Contains("9000 + 3 = 9003, the bootstrapPort", plan.Findings[0].Message);
+        Assert.Null(plan.Blocked);
+        Assert.Equal([("broker-4", 9004)], plan.Changes.CreateTargetGroups.Select(g => (g.Key, g.Listener!.Port)));
+        Assert.Equal([("bootstrap", Ip(4))], plan.Changes.RegisterTargets.SelectMany(r => r.Targets.Select(t => (r.Key, t.Id))));
+        Assert.Empty(plan.Changes.DeleteListeners);
+        var named = plan.Changes.UpsertRecords.SelectMany(b => b.Changes).Select(c => c.ResourceRecordSet.Name).ToHashSet();
+        Assert.DoesNotContain(Host(3), named);
+        Assert.Contains(Host(4), named);
+        Assert.Equal([1, 2, 4], plan.AdvertisedListeners.Select(a => a.BrokerId));
+        Assert.Equal(4, plan.Summary.Brokers);
+        AssertConverged(aws, config);
+    }
+
+    [Fact]
+    public void Ec2_broker_whose_listener_port_is_the_bootstrap_port_gets_no_listener_nor_server_properties()
+    {
+        var aws = new FakeAws();
+        aws.AddInstance(InstanceId(0), "0", Ip(0));
+        aws.AddInstance(InstanceId(1), "1", Ip(1));
+        var config = Ec2(bootstrap: true) with { BootstrapPort = 6001 };
+
+        var plan = Plan(aws, config);
+
+        Assert.Equal([("BootstrapPortConflict", "broker-1")], Codes(plan));
+        Assert.Equal([("bootstrap", 6001), ("broker-0", 6000)], plan.Changes.CreateTargetGroups.Select(g => (g.Key, g.Listener!.Port)));
+        Assert.Equal([Ip(0)], plan.Changes.CreateTargetGroups[0].Targets.Select(t => t.Id));
+        Assert.Equal([0], plan.ServerProperties.Select(p => p.BrokerId));
+        AssertConverged(aws, config);
+    }
+
     // ------------------------------------------------------------------ ListenerQuotaExceeded, TargetGroupQuota
 
     [Theory]

@@ -78,12 +78,17 @@ public sealed class OnboardTests
          "hostedZoneId": "Z0PAYMENTS", "roleArn": "{{PaymentsRole}}"{{extra}}}
         """;
 
-    private static OnboardDecision Decide(string request, IEnumerable<JsonNode>? table = null, JsonNode? zones = null) =>
-        Onboarder.Decide(Read(Stream(Input(request, table ?? Table, zones: zones)), Context.OnboardInput));
+    private static OnboardDecision Decide(string request, IEnumerable<JsonNode>? table = null, JsonNode? zones = null, JsonNode? plan = null)
+    {
+        var input = JsonNode.Parse(Input(request, table ?? Table, zones: zones))!;
+        input["plan"] = plan?.DeepClone();
+        return Onboarder.Decide(Read(Stream(input.ToJsonString()), Context.OnboardInput));
+    }
 
     /// <summary>The steps a decision takes, in the order the state machine runs them, e.g. "allow store reconcile".</summary>
     private static string Steps(OnboardDecision d) => string.Join(" ", new (string Name, bool Taken)[]
     {
+        ("plan-first", d.Preflight is not null && !d.DryRun),
         ("allow", d.Allow is not null), ("accept", d.Accept is not null), ("create-zone", d.CreateZone is { HostedZoneId: null }),
         ("associate", d.Associate is not null), ("store", d.Store is not null),
         (d.Reconcile is { DryRun: true } ? "plan" : "reconcile", d.Reconcile is not null), ("revoke", d.Revoke is not null),
@@ -101,13 +106,15 @@ public sealed class OnboardTests
 
     public static TheoryData<string, string, JsonNode[], string> Operations => new()
     {
-        { "register a new link", Request("register-link", $"\"link\": {Link(Fresh)}"), Table, "store reconcile" },
-        { "register a new link with an allowed consumer", Request("register-link", $"\"link\": {Link(Orders() with { LinkId = "fresh" })}"), Table, "allow store reconcile" },
+        { "register a new link", Request("register-link", $"\"link\": {Link(Fresh)}"), Table, "plan-first store reconcile" },
+        { "register a new link without a bootstrap port", Request("register-link", $"\"link\": {Link(Fresh with { BootstrapPort = null })}"), Table, "store reconcile" },
+        { "register a new link with an allowed consumer", Request("register-link", $"\"link\": {Link(Orders() with { LinkId = "fresh" })}"), Table, "plan-first allow store reconcile" },
         { "register again, same config", Request("register-link", $"\"link\": {Link(Orders())}"), Table, "allow reconcile" },
         { "dry run of a registration", Request("register-link", $"\"link\": {Link(Fresh)}", dryRun: true), Table, "store plan" },
-        { "update the ports", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null, ListenerBasePort = 9100 })}"), Table, "store reconcile" },
+        { "update the ports", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null, ListenerBasePort = 9100 })}"), Table, "plan-first store reconcile" },
+        { "update dropping the bootstrap port", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null, BootstrapPort = null })}"), Table, "store reconcile" },
         { "update to the same config", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null })}"), Table, "reconcile" },
-        { "update dropping the provider zone", Request("update-link", $"\"link\": {Link(Orders(provider: false) with { Consumers = null })}"), Table, "store reconcile forget" },
+        { "update dropping the provider zone", Request("update-link", $"\"link\": {Link(Orders(provider: false) with { Consumers = null })}"), Table, "plan-first store reconcile forget" },
         { "allow a consumer before its endpoint exists", Request("add-consumer", """ "linkId": "orders", "consumer": {"name": "payments", "principal": "444455556666"} """), Table, "allow" },
         { "add a consumer with its zone", Request("add-consumer", $"\"linkId\": \"orders\", \"consumer\": {Payments()}"), Table, "allow store reconcile" },
         { "add a consumer, accepting its connection", Request("add-consumer", $"\"linkId\": \"orders\", \"consumer\": {Payments(", \"acceptConnection\": true")}"), Table, "allow accept store reconcile" },
@@ -135,6 +142,61 @@ public sealed class OnboardTests
         var decision = Decide(request, table);
 
         Assert.True(steps == Steps(decision), $"{what}: {Steps(decision)}");
+    }
+
+    // ------------------------------------------------------------------ a bootstrap port the current brokers use
+
+    /// <summary>The dry-run plan's findings as the state machine passes them (only the findings are read).</summary>
+    private static JsonObject PlanFinding(params (string Code, string Subject)[] findings) => new()
+    {
+        ["linkId"] = "fresh", ["pass"] = "apply", ["hasChanges"] = true,
+        ["findings"] = new JsonArray([.. findings.Select(f => (JsonNode)new JsonObject { ["code"] = f.Code, ["subject"] = f.Subject, ["message"] = "..." })]),
+    };
+
+    private static readonly LinkConfigWire OnBroker2 = Fresh with { BootstrapPort = 9002 };
+
+    public static TheoryData<string, string, JsonObject, string?> PlannedFirst => new()
+    {
+        // what                                                     request                                                                                     the dry run's plan                                                  refused with
+        { "register-link whose bootstrap port is broker 2's",       Register(OnBroker2),                                                                        PlanFinding(("BootstrapPortConflict", "broker-2")),                 "link.bootstrapPort: 9002 is also broker 2's listener port (9000 + 2): choose a bootstrapPort" },
+        { "its dry run is refused the same way",                    Request("register-link", $"\"link\": {Link(OnBroker2)}", dryRun: true),                     PlanFinding(("BootstrapPortConflict", "broker-2")),                 "link.bootstrapPort: 9002 is also broker 2's listener port (9000 + 2)" },
+        { "update-link moving the brokers' ports onto the bootstrap", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null, ListenerBasePort = 8998 })}"),
+                                                                                                                                                                PlanFinding(("BootstrapPortConflict", "broker-1")),                 "link.bootstrapPort: 8999 is also broker 1's listener port (8998 + 1)" },
+        { "a bootstrap port no broker uses",                        Register(Fresh),                                                                            PlanFinding(("RecordConflict", "b-1.orders"), ("PortOutOfRange", "broker-70000")), null },
+        { "another operation is never refused for it",              Request("remove-link", """ "linkId": "orders" """, dryRun: true),                           PlanFinding(("BootstrapPortConflict", "broker-2")),                 null },
+    };
+
+    [Theory]
+    [MemberData(nameof(PlannedFirst))]
+    public void A_bootstrap_port_that_is_a_current_brokers_listener_port_is_refused_once_the_plan_knows_the_brokers(
+        string what, string request, JsonObject plan, string? refused)
+    {
+        var first = Decide(request);
+        Assert.True(first.Preflight is { DryRun: true, LinkConfig: not null }, $"{what}: plans first");
+
+        var thrown = Record.Exception(() => Decide(request, plan: plan));
+
+        if (refused is null)
+        {
+            Assert.True(thrown is null, $"{what}: {thrown?.Message}");
+            var second = Decide(request, plan: plan);
+            Assert.Null(second.Preflight);
+            Assert.Equal(WriteString(first with { Preflight = null }, Context.OnboardDecision), WriteString(second, Context.OnboardDecision));
+        }
+        else
+        {
+            var invalid = Assert.IsType<InvalidInputException>(thrown);
+            Assert.StartsWith(refused, invalid.Message);
+        }
+    }
+
+    [Fact]
+    public void The_dry_run_before_a_write_plans_exactly_the_config_the_write_stores()
+    {
+        var decision = Decide(Register(OnBroker2));
+
+        Assert.Equal(new ReconcileRequest("reconcile", "fresh", true, false, decision.Store!.Item!["config"].S), decision.Preflight);
+        Assert.Equal(new ReconcileRequest("reconcile", "fresh", false, false, null), decision.Reconcile);
     }
 
     // ------------------------------------------------------------------ what is written, whole
@@ -253,6 +315,14 @@ public sealed class OnboardTests
         "endpointHostedZoneId": "{{EndpointZone}}", "hostedZoneId": "Z0PAYMENTS", "roleArn": "{{PaymentsRole}}"}
         """.Replace(replace, with));
 
+    /// <summary>A table whose link's config is 100 characters short of what Reconcile carries.</summary>
+    private static JsonNode[] NearlyFull()
+    {
+        var config = Orders(billing: false);
+        var name = "analytics" + new string('x', LinkItems.MaxConfigLength - Text(config).Length - 100);
+        return [Stored(config with { Consumers = [config.Consumers![0]! with { Name = name }] })];
+    }
+
     private static string Register(LinkConfigWire link) => Request("register-link", $"\"link\": {Link(link)}");
 
     public static TheoryData<string, string, JsonNode[], Type, string> BadInputs => new()
@@ -264,7 +334,8 @@ public sealed class OnboardTests
         { "bad role ARN", AddBilling(PaymentsRole, "brokerlink-dns"), Table, typeof(InvalidInputException), "consumer.roleArn: 'brokerlink-dns' is not an IAM role ARN" },
         { "bad cluster ARN", Register(Fresh with { ClusterArn = "arn:aws:kafka:us-east-1:123456789012:orders" }), Table, typeof(InvalidInputException), "link.clusterArn: 'arn:aws:kafka:us-east-1:123456789012:orders' is not an MSK cluster ARN" },
         { "cluster in another region", Register(Fresh with { ClusterArn = ClusterArn.Replace("us-east-1", "eu-west-1"), LoadBalancerArn = LoadBalancerArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.clusterArn: region eu-west-1 is not this deployment's region us-east-1" },
-        { "load balancer in another region than the cluster", Register(Fresh with { LoadBalancerArn = LoadBalancerArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.loadBalancerArn: region eu-west-1 is not the cluster's region us-east-1" },
+        { "load balancer in another region than the cluster", Register(Fresh with { LoadBalancerArn = LoadBalancerArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.loadBalancerArn: region eu-west-1 is not this deployment's region us-east-1" },
+        { "cluster in another region than the deployment's load balancer", Register(Fresh with { ClusterArn = ClusterArn.Replace("us-east-1", "eu-west-1") }), Table, typeof(InvalidInputException), "link.clusterArn: region eu-west-1 is not this deployment's region us-east-1" },
         { "cluster in another account", Register(Fresh with { ClusterArn = ClusterArn.Replace("123456789012", "999999999999"), LoadBalancerArn = LoadBalancerArn.Replace("123456789012", "999999999999") }), Table, typeof(InvalidInputException), "link.clusterArn: account 999999999999 is not this deployment's account 123456789012" },
         { "endpoint in another region", AddBilling(".us-east-1.vpce", ".eu-west-1.vpce"), Table, typeof(InvalidInputException), "consumer.endpointDnsName: the endpoint is in region eu-west-1, not this deployment's region us-east-1" },
         { "endpoint of another service", AddBilling("vpce-svc-0123456789abcdef0", "vpce-svc-0fedcba9876543210"), Table, typeof(InvalidInputException), "consumer.endpointDnsName: '" + PaymentsEndpoint.Replace("vpce-svc-0123456789abcdef0", "vpce-svc-0fedcba9876543210") + "' is an endpoint of vpce-svc-0fedcba9876543210, not of the link's endpoint service vpce-svc-0123456789abcdef0" },
@@ -283,6 +354,8 @@ public sealed class OnboardTests
         { "a consumer on a link without endpoint service", AddBilling("x", "x"), [Stored(Orders(billing: false) with { EndpointServiceId = null })], typeof(InvalidInputException), "linkId: link 'orders' has no endpointServiceId" },
         { "unknown consumer to remove", Request("remove-consumer", """ "linkId": "orders", "consumerName": "payments" """), Table, typeof(InvalidInputException), "consumerName: link 'orders' has no consumer 'payments' (consumers: analytics, billing)" },
         { "registering a link id already taken", Register(Orders() with { ListenerBasePort = 9100 }), Table, typeof(InvalidInputException), "link.linkId: link 'orders' is already registered with another config: change it with update-link" },
+        { "a config longer than Reconcile carries", Register(Fresh with { Consumers = [new ConsumerWire(new string('x', LinkItems.MaxConfigLength), AnalyticsZone, AnalyticsEndpoint, EndpointZone, null)] }), Table, typeof(InvalidInputException), "link: 33" },
+        { "a consumer that makes the config longer than Reconcile carries", AddBilling("x", "x"), NearlyFull(), typeof(InvalidInputException), "consumer: 32" },
         { "registering a retirement", Register(Fresh with { Retired = true }), Table, typeof(InvalidInputException), "link.retired: set by onboarding only (remove-link)" },
         { "updating the consumers", Request("update-link", $"\"link\": {Link(Orders())}"), Table, typeof(InvalidInputException), "link.consumers: consumers change with add-consumer and remove-consumer" },
         { "moving to another load balancer", Request("update-link", $"\"link\": {Link(Orders() with { Consumers = null, LoadBalancerArn = LoadBalancerArn.Replace("50dc6c495c0c9188", "60dc6c495c0c9188") })}"), Table, typeof(InvalidInputException), "link.loadBalancerArn: the link is on " },

@@ -45,7 +45,6 @@ public sealed class PlanInputTests
     [InlineData("targetPort",                      "0",                          "linkConfig.targetPort: 0 is not a port (1-65535)")]
     [InlineData("targetPort",                      Absent,                       "linkConfig.targetPort: missing (required for kind 'msk-single-nlb')")]
     [InlineData("bootstrapPort",                   "65536",                      "linkConfig.bootstrapPort: 65536 is not a port (1-65535)")]
-    [InlineData("bootstrapPort",                   "9001",                       "linkConfig.bootstrapPort: 9001 is also broker 1's listener port (9000 + 1)")]
     [InlineData("providerZone.hostedZoneId",       "\"/hostedzone/Z0PROVIDER\"", "linkConfig.providerZone.hostedZoneId: '/hostedzone/Z0PROVIDER' is not a hosted zone id")]
     [InlineData("consumers",                       "{}",                         "linkConfig.consumers: wrong type, expected an array")]
     [InlineData("consumers[0]",                    "null",                       "linkConfig.consumers[0]: null")]

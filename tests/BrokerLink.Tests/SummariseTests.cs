@@ -74,10 +74,18 @@ public sealed class SummariseTests
     private static JsonArray Findings(int count) =>
         new([.. Enumerable.Range(1, count).Select(i => (JsonNode)new JsonObject { ["code"] = "RecordConflict", ["subject"] = $"b-{i}", ["message"] = "not ours" })]);
 
-    private static string Input(IEnumerable<JsonObject> results, bool dryRun = false, string trigger = "schedule", string timestamp = EnteredTime) =>
+    /// <summary>A bad table item as Triage reports it: a failed result that ran nothing; no link id when its sk is not one.</summary>
+    private static JsonObject Invalid(string? id, string cause) => new()
+    {
+        ["linkId"] = id, ["reason"] = "scheduled sweep", ["status"] = "failed", ["error"] = "BrokerLink.InvalidInput", ["cause"] = cause,
+    };
+
+    private static string Input(IEnumerable<JsonObject> results, bool dryRun = false, string trigger = "schedule", string timestamp = EnteredTime,
+        IEnumerable<JsonObject>? invalidItems = null) =>
         new JsonObject
         {
             ["trigger"] = trigger, ["dryRun"] = dryRun, ["timestamp"] = timestamp,
+            ["invalidItems"] = new JsonArray([.. (invalidItems ?? []).Select(r => (JsonNode)r)]),
             ["results"] = new JsonArray([.. results.Select(r => (JsonNode)r)]),
         }.ToJsonString();
 
@@ -127,6 +135,36 @@ public sealed class SummariseTests
             Assert.Equal(error, (string)output["failed"]!["error"]!);
             Assert.StartsWith(cause!, (string)output["failed"]!["cause"]!);
         }
+    }
+
+    public static TheoryData<string, JsonObject[], JsonObject[], string, string> BadItems => new()
+    {
+        // what                                         ran                                       bad items                                                     error                      cause
+        { "a bad item beside a converged link",         [Converged("alpha")],                     [Invalid("beta", "item.kind.S: missing")],                    "BrokerLink.InvalidInput", "Link beta: item.kind.S: missing" },
+        { "a bad item whose sk is no link id",          [Converged("alpha")],                     [Invalid(null, "item.sk.S: 'Beta' is not a link id")],         "BrokerLink.InvalidInput", "Link (no link id): item.sk.S: 'Beta' is not a link id" },
+        { "only bad items: nothing ran",                [],                                       [Invalid("alpha", "item.kind.S: missing")],                   "BrokerLink.InvalidInput", "Link alpha: item.kind.S: missing" },
+        { "a failed link and a bad item",               [Caught("alpha", "BrokerLink.ClusterNotReady", "Cluster is UPDATING")], [Invalid("beta", "item.clusterArn.S: missing")],
+                                                                                                                                                                "BrokerLink.LinksFailed",  "2 of 2 links failed: alpha: BrokerLink.ClusterNotReady: Cluster is UPDATING; beta: BrokerLink.InvalidInput: item.clusterArn.S: missing" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadItems))]
+    public void A_bad_item_is_reported_after_the_links_that_ran_as_a_failed_link(string what, JsonObject[] ran, JsonObject[] bad, string error, string cause)
+    {
+        var input = Input(ran, invalidItems: bad);
+
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(input), Functions.Json.Json.Context.SummariseInput));
+        var output = Invoke(Lambda.Summarise, input);
+
+        Assert.False((bool)output["converged"]!, what);
+        Assert.Equal((error, cause), ((string)output["failed"]!["error"]!, (string)output["failed"]!["cause"]!));
+        var given = JsonNode.Parse(input)!;
+        JsonAssert.Equal(new JsonArray([.. given["results"]!.AsArray().Concat(given["invalidItems"]!.AsArray()).Select(r => r!.DeepClone())]).ToJsonString(),
+            output["results"]);
+        var line = JsonNode.Parse(summary.MetricLines[^1])!;
+        Assert.Equal(((string?)bad[^1]["linkId"] ?? Summariser.NoLinkId, 1, 0, "BrokerLink.InvalidInput"),
+            ((string)line["LinkId"]!, (int)line["Failed"]!, (int)line["Converged"]!, (string)line["Error"]!));
+        Assert.Null(line["WriteCalls"]);
     }
 
     [Fact]
@@ -269,6 +307,8 @@ public sealed class SummariseTests
         { "a success without its summary", Input([Converged("alpha")]).Replace("\"summary\":", "\"total\":"),        "results[0].summary: missing" },
         { "a result that is not an object", Input([Converged("alpha")]).Replace("\"results\":[{", "\"results\":[1,{"), "results[0]: expected an object" },
         { "a bad link id",         Input([Converged("Alpha")]),                                                       "results[0].linkId: 'Alpha' is not a link id" },
+        { "a link that ran without an id", Input([Caught("alpha", "x", "y")]).Replace("\"linkId\":\"alpha\"", "\"linkId\":null"), "results[0].linkId: missing" },
+        { "a bad item that is not a failure", Input([], invalidItems: [Converged("alpha")]),                        "invalidItems[0].status: a bad item is its link's failure" },
     };
 
     [Theory]

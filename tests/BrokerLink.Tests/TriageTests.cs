@@ -13,14 +13,14 @@ public sealed class TriageTests
     private const string UnlinkedCluster = "arn:aws:kafka:us-east-1:123456789012:cluster/payments/1f1f1f1f-0000-1111-2222-333344445555-3";
 
     /// <summary>The table, deliberately out of order.</summary>
-    private static readonly (string Id, string Kind, string? Cluster)[] Table =
+    private static readonly (string? Id, string? Kind, string? Cluster)[] Table =
     [
         ("zeta", "msk-single-nlb", ZetaCluster),
         ("orders", "msk-single-nlb", ClusterArn),
         ("inventory", "msk-single-nlb", OtherClusterArn),
     ];
 
-    internal static string Input(string? ev, (string Id, string Kind, string? Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn) =>
+    internal static string Input(string? ev, (string? Id, string? Kind, string? Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn) =>
         new JsonObject
         {
             ["event"] = ev is null ? null : JsonNode.Parse(ev),
@@ -29,15 +29,18 @@ public sealed class TriageTests
             ["stateMachineArn"] = stateMachineArn,
         }.ToJsonString();
 
-    /// <summary>A link item; a link without a cluster (ec2-self-managed) has no clusterArn attribute.</summary>
-    private static JsonObject Item(string id, string kind, string? cluster)
+    /// <summary>A link item; a link without a cluster (ec2-self-managed) has no clusterArn attribute. A null attribute is left out.</summary>
+    private static JsonObject Item(string? id, string? kind, string? cluster)
     {
-        var item = new JsonObject
+        var item = new JsonObject { ["pk"] = new JsonObject { ["S"] = "LINK" } };
+        if (id is not null)
         {
-            ["pk"] = new JsonObject { ["S"] = "LINK" },
-            ["sk"] = new JsonObject { ["S"] = id },
-            ["kind"] = new JsonObject { ["S"] = kind },
-        };
+            item["sk"] = new JsonObject { ["S"] = id };
+        }
+        if (kind is not null)
+        {
+            item["kind"] = new JsonObject { ["S"] = kind };
+        }
         if (cluster is not null)
         {
             item["clusterArn"] = new JsonObject { ["S"] = cluster };
@@ -70,9 +73,9 @@ public sealed class TriageTests
     private static string Selected(string trigger, string reason, params string[] ids) => Selected(trigger, reason, false, false, ids);
 
     private static string Selected(string trigger, string reason, bool dryRun, bool allowRemovals, params string[] ids) =>
-        WriteString(new TriageOutput(trigger, dryRun, allowRemovals, [.. ids.Select(id => new TriagedLink(id, reason))], null), Context.TriageOutput);
+        WriteString(new TriageOutput(trigger, dryRun, allowRemovals, [.. ids.Select(id => new TriagedLink(id, reason))], [], null), Context.TriageOutput);
 
-    private static string Ignored(string trigger, string reason) => WriteString(new TriageOutput(trigger, false, false, [], reason), Context.TriageOutput);
+    private static string Ignored(string trigger, string reason) => WriteString(new TriageOutput(trigger, false, false, [], [], reason), Context.TriageOutput);
 
     public static TheoryData<string, string, string> Events => new()
     {
@@ -127,7 +130,7 @@ public sealed class TriageTests
         $$$"""{"version": "0", "source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "account": "{{{account}}}", "region": "{{{region}}}", "resources": [], "detail": {"instance-id": "i-0abc", "state": "{{{state}}}"} }""";
 
     /// <summary>The table with links of every kind: two ec2-self-managed links (no clusterArn), msk links beside them.</summary>
-    private static readonly (string Id, string Kind, string? Cluster)[] MixedTable =
+    private static readonly (string? Id, string? Kind, string? Cluster)[] MixedTable =
     [
         ("orders", "msk-single-nlb", ClusterArn),
         ("ledger", "ec2-self-managed", null),
@@ -150,6 +153,74 @@ public sealed class TriageTests
         { "a schedule selects every kind", """{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""",
             Selected("schedule", "scheduled sweep", "audit", "events", "ledger", "orders", "payments") },
     };
+
+    private const string Sweep = """{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""";
+
+    private const string Kinds = "(msk-single-nlb, msk-nlb-per-broker, msk-serverless, ec2-self-managed)";
+
+    /// <summary>The links the event runs, and the bad items among those it concerns, each its own link's failure.</summary>
+    private static string Outcome(string trigger, string reason, string[] ids, params (string? Id, string Cause)[] invalid) =>
+        WriteString(new TriageOutput(trigger, false, false, [.. ids.Select(id => new TriagedLink(id, reason))],
+            [.. invalid.Select(i => new InvalidItem(i.Id, reason, i.Cause))], ids.Length + invalid.Length == 0 ? "no links selected" : null), Context.TriageOutput);
+
+    private static readonly (string?, string?, string?) Zeta = ("zeta", "msk-single-nlb", ZetaCluster);
+
+    public static TheoryData<string, string, (string?, string?, string?)[], string> BadItems => new()
+    {
+        { "an item of an unknown kind fails its link and the sweep runs the others", Sweep, [("orders", "msk-unknown", ClusterArn), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("orders", $"item.kind.S: 'msk-unknown' is not a known link kind {Kinds}")) },
+        { "an item without a kind", Sweep, [("orders", null, ClusterArn), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("orders", "item.kind.S: missing")) },
+        { "an msk item without its clusterArn", Sweep, [("orders", "msk-single-nlb", null), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("orders", "item.clusterArn.S: missing (required for kind 'msk-single-nlb': CloudTrail events find the link by it)")) },
+        { "an item whose clusterArn is not a cluster ARN", Sweep, [("orders", "msk-serverless", "orders"), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("orders", "item.clusterArn.S: 'orders' is not an MSK cluster ARN (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<id>)")) },
+        { "an ec2 item with a clusterArn", Sweep, [("ledger", "ec2-self-managed", ClusterArn), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("ledger", "item.clusterArn: not allowed for kind 'ec2-self-managed' (a link of that kind has no cluster)")) },
+        { "an item whose sk is not a link id is failed without one, quoting its sk", Sweep, [("Orders", "msk-single-nlb", ClusterArn), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], (null, "item.sk.S: 'Orders' is not a link id (1-40 of a-z, 0-9 and '-', not starting or ending with '-')")) },
+        { "an item without an sk says where it is in the Query", Sweep, [Zeta, (null, "msk-single-nlb", ClusterArn)],
+            Outcome("schedule", "scheduled sweep", ["zeta"], (null, "item.sk.S: missing (item 1 of the links Query)")) },
+        { "a second item of one link id fails that link, the first still runs", Sweep, [("zeta", "msk-single-nlb", ClusterArn), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("zeta", "item.sk.S: link 'zeta' appears twice in the links Query")) },
+        { "bad items of several links, named ones first, in id order", Sweep, [("Zz", "msk-single-nlb", ClusterArn), ("orders", "msk-unknown", null), ("inventory", null, null), Zeta],
+            Outcome("schedule", "scheduled sweep", ["zeta"], ("inventory", "item.kind.S: missing"), ("orders", $"item.kind.S: 'msk-unknown' is not a known link kind {Kinds}"),
+                (null, "item.sk.S: 'Zz' is not a link id (1-40 of a-z, 0-9 and '-', not starting or ending with '-')")) },
+        { "a call on the cluster a bad item names reports that item", CloudTrail(), [("orders", "msk-unknown", ClusterArn), Zeta],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ClusterArn}", [], ("orders", $"item.kind.S: 'msk-unknown' is not a known link kind {Kinds}")) },
+        { "a call on another cluster leaves out a bad item of a readable cluster", CloudTrail(request: ZetaCluster, response: ZetaCluster), [("orders", "msk-unknown", ClusterArn), Zeta],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ZetaCluster}", ["zeta"]) },
+        { "a call on any cluster reports a bad item whose cluster cannot be read", CloudTrail(request: ZetaCluster, response: ZetaCluster), [("orders", "msk-single-nlb", null), Zeta],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ZetaCluster}", ["zeta"], ("orders", "item.clusterArn.S: missing (required for kind 'msk-single-nlb': CloudTrail events find the link by it)")) },
+        { "a call on a cluster no good link has still reports the bad item that may be its link", CloudTrail(request: UnlinkedCluster, response: UnlinkedCluster), [("orders", null, null)],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {UnlinkedCluster}", [], ("orders", "item.kind.S: missing")) },
+        { "a call on its cluster reports an item whose sk is no link id", CloudTrail(), [("Orders", "msk-single-nlb", ClusterArn), Zeta],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ClusterArn}", [], (null, "item.sk.S: 'Orders' is not a link id (1-40 of a-z, 0-9 and '-', not starting or ending with '-')")) },
+        { "a call on another cluster leaves it out: its kind and cluster still read", CloudTrail(request: ZetaCluster, response: ZetaCluster), [("Orders", "msk-single-nlb", ClusterArn), Zeta],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ZetaCluster}", ["zeta"]) },
+        { "a call never concerns a bad ec2 item", CloudTrail(), [("ledger", "ec2-self-managed", ClusterArn), ("orders", "msk-single-nlb", ClusterArn)],
+            Outcome("cloudtrail:UpdateBrokerCount", $"UpdateBrokerCount on {ClusterArn}", ["orders"]) },
+        { "an instance change reports a bad item of no known kind and a bad ec2 item", Ec2("running"),
+            [("audit", "ec2-self-managed", null), ("ledger", "ec2-self-managed", ClusterArn), ("orders", "msk-unknown", ClusterArn), ("inventory", "msk-single-nlb", null)],
+            Outcome("ec2:running", "instance i-0abc is running", ["audit"], ("ledger", "item.clusterArn: not allowed for kind 'ec2-self-managed' (a link of that kind has no cluster)"),
+                ("orders", $"item.kind.S: 'msk-unknown' is not a known link kind {Kinds}")) },
+        { "an operator naming a bad item gets its failure, not an unknown link", """{"action": "reconcile", "linkId": "orders"}""", [("orders", "msk-unknown", ClusterArn), Zeta],
+            Outcome("manual", "manual reconcile", [], ("orders", $"item.kind.S: 'msk-unknown' is not a known link kind {Kinds}")) },
+        { "an operator naming a good and a bad link runs the good one", """{"action": "reconcile", "linkIds": ["orders", "zeta"]}""", [("orders", "msk-unknown", ClusterArn), Zeta],
+            Outcome("manual", "manual reconcile", ["zeta"], ("orders", $"item.kind.S: 'msk-unknown' is not a known link kind {Kinds}")) },
+        { "an operator naming only a good link leaves the bad one out", """{"action": "reconcile", "linkId": "zeta"}""", [("orders", "msk-unknown", ClusterArn), Zeta],
+            Outcome("manual", "manual reconcile", ["zeta"]) },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadItems))]
+    public void A_bad_item_is_its_own_links_failure_and_never_fails_the_run(string what, string ev, (string?, string?, string?)[] links, string expected)
+    {
+        var output = Invoke(Lambda.Triage, Input(ev, links));
+
+        JsonAssert.Equal(expected, output);
+        Assert.NotNull(what);
+    }
 
     [Theory]
     [MemberData(nameof(Ec2Events))]
@@ -176,7 +247,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""", links: []));
 
-        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "ignored": "no links in the table", "lockExpiresAt": null}""", output);
+        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "invalidItems": [], "ignored": "no links in the table", "lockExpiresAt": null}""", output);
     }
 
     [Fact]
@@ -184,7 +255,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"action": "reconcile", "linkId": "orders"}"""));
 
-        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "ignored": null, "lockExpiresAt": null}""", output);
+        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "invalidItems": [], "ignored": null, "lockExpiresAt": null}""", output);
     }
 
     public static TheoryData<string, string, Type, string> Failures => new()
@@ -205,13 +276,8 @@ public sealed class TriageTests
         { "CloudTrail without a name",  Input("""{"source": "aws.kafka", "detail-type": "AWS API Call via CloudTrail", "detail": {}}"""), typeof(InvalidInputException), "event.detail.eventName: missing" },
         { "more links than one page",   Input(CloudTrail(), truncated: true),                                           typeof(InvalidInputException), "linksTruncated: true: the links Query returned more than one page" },
         { "unparsable state machine",   Input(CloudTrail(), stateMachineArn: "arn:aws:states:us-east-1:123:stateMachine:x"), typeof(InvalidInputException), "stateMachineArn: 'arn:aws:states:us-east-1:123:stateMachine:x' is not a state machine ARN" },
-        { "link of an unknown kind",    Input(CloudTrail(), links: [("orders", "msk-unknown", ClusterArn)]),             typeof(InvalidInputException), "links[0].kind.S: link 'orders' has kind 'msk-unknown', which is not a known link kind (msk-single-nlb, msk-nlb-per-broker, msk-serverless, ec2-self-managed)" },
-        { "msk link without a cluster", Input(CloudTrail(), links: [("orders", "msk-serverless", null)]),                typeof(InvalidInputException), "links[0].clusterArn.S: missing" },
-        { "ec2 link with a cluster",    Input(CloudTrail(), links: [("ledger", "ec2-self-managed", ClusterArn)]),        typeof(InvalidInputException), "links[0].clusterArn: link 'ledger' is ec2-self-managed, which has no cluster" },
         { "EC2 event without account",  Input(Ec2("running").Replace("\"account\": \"123456789012\", ", "")),          typeof(InvalidInputException), "event.account: missing" },
         { "EC2 event with a bad region", Input(Ec2("running", region: "moon")),                                            typeof(InvalidInputException), "event.region: 'moon' is not an AWS region" },
-        { "link with a bad id",         Input(CloudTrail(), links: [("Orders", "msk-single-nlb", ClusterArn)]),          typeof(InvalidInputException), "links[0].sk.S: 'Orders' is not a link id" },
-        { "link with a bad cluster",    Input(CloudTrail(), links: [("orders", "msk-single-nlb", "orders")]),            typeof(InvalidInputException), "links[0].clusterArn.S: 'orders' is not an MSK cluster ARN" },
         { "links missing",              """{"event": {"action": "reconcile", "all": true}, "linksTruncated": false, "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Reconcile"}""", typeof(InvalidInputException), "links: missing" },
         { "links not an array",         Input(CloudTrail()).Replace("\"links\":[", "\"links\":{\"x\":[").Replace("],\"linksTruncated\"", "]},\"linksTruncated\""), typeof(InvalidInputException), "links: wrong type, expected an array" },
         { "truncation flag missing",    Input(CloudTrail()).Replace("\"linksTruncated\":false,", ""),                    typeof(InvalidInputException), "linksTruncated: missing" },
@@ -236,7 +302,7 @@ public sealed class TriageTests
 
         var output = Invoke(Lambda.Triage, Input($$"""{"action": "reconcile", "linkId": "fresh", "dryRun": true, "linkConfig": {{given}}}"""));
 
-        JsonAssert.Equal(WriteString(new TriageOutput("manual", true, false, [new TriagedLink("fresh", "manual dry run of a proposed config", config)], null),
+        JsonAssert.Equal(WriteString(new TriageOutput("manual", true, false, [new TriagedLink("fresh", "manual dry run of a proposed config", config)], [], null),
             Context.TriageOutput), output);
         Assert.NotNull(what);
     }

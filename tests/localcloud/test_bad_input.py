@@ -7,7 +7,9 @@ left them so, which makes that snapshot also the state before the next case). Th
 that slipped through to a plan would have plenty to write.
 
 Execution inputs run as given. A link-config case stores its bad config (or table item) for the
-link, runs a manual reconcile of it, and puts the valid item back. The same corpus runs through the
+link, runs a manual reconcile of it (a sweep, for an item whose sk no manual input can name), and
+puts the valid item back. Every failed case's cause names the case's `field` first (after the
+`Link <id>: ` of a link's failure, which a link case always has). The same corpus runs through the
 functions in tests/BrokerLink.Tests/BadInputCorpusTests.cs. Each case prints
 `bad input: <name> wall=<s> writes=<n> result=<status> <error>` to stderr.
 """
@@ -31,6 +33,8 @@ ACCOUNT = "123456789012"
 # Step Functions keeps at most 256 KiB per state: a cause or output must stay far below, whatever the input.
 MAX_TEXT = 4096
 PARALLEL = 3
+# A link's failure, as Summarise raises it: "Link <id>: <its cause>" ("(no link id)" for an item whose sk is none).
+LINK_CAUSE = re.compile(r"^Link ([^:]*): ")
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
@@ -155,8 +159,14 @@ class BadInputCorpus(unittest.TestCase):
         if status == "FAILED":
             self.assertEqual(1, len(failed))
             self.assertEqual(expect["error"], error, failed[0])
-            self.assertIn(expect["causeContains"], failed[0].get("cause", ""))
-            self.assertLessEqual(len(failed[0].get("cause", "")), MAX_TEXT)
+            cause = failed[0].get("cause", "")
+            self.assertIn(expect["causeContains"], cause)
+            self.assertLessEqual(len(cause), MAX_TEXT)
+            link = LINK_CAUSE.match(cause)
+            if "input" not in case:
+                self.assertIsNotNone(link, cause)
+                self.assertIn(link.group(1), (world.link_id, "(no link id)"), cause)
+            self.assertTrue(cause[link.end() if link else 0:].startswith(expect["field"] + ": "), (expect["field"], cause))
         else:
             self.assertEqual([], output["links"])
             self.assertIn(expect["ignoredContains"], output["ignored"])
@@ -165,6 +175,8 @@ class BadInputCorpus(unittest.TestCase):
     def arrange(self, case: dict, world: sc.World):
         """Stores a link case's bad config or item; returns the execution input."""
         manual = {"action": "reconcile", "linkId": world.link_id}
+        if case.get("sweep"):
+            manual = sc.load_event("schedule-sweep.json", world)
         item = {"pk": {"S": "LINK"}, "sk": {"S": world.link_id}, "kind": {"S": "msk-single-nlb"},
                 "clusterArn": {"S": world.cluster_arn}, "config": {"S": json.dumps(world.config)}}
         if "linkConfig" in case:
@@ -173,8 +185,9 @@ class BadInputCorpus(unittest.TestCase):
             item["config"] = {"S": expand(case["linkConfigText"], world)}
         elif "linkItem" in case:
             attributes = expand(case["linkItem"], world)
-            if "sk" in attributes:  # another item beside the link's own
+            if "sk" in attributes:  # the item under another key, instead of the link's own
                 item["sk"] = {"S": attributes.pop("sk")}
+                sc.delete_link(aws, world)
             for name, value in attributes.items():
                 if value is None:
                     item.pop(name)
@@ -193,7 +206,7 @@ class BadInputCorpus(unittest.TestCase):
         sk = (case.get("linkItem") or {}).get("sk")
         if sk is not None:
             aws.dynamodb.delete_item(TableName=world.table, Key={"pk": {"S": "LINK"}, "sk": {"S": expand(sk, world)}})
-        elif any(k in case for k in ("linkConfig", "linkConfigText", "linkItem")):
+        if any(k in case for k in ("linkConfig", "linkConfigText", "linkItem")):
             sc.put_link(aws, world)
 
 

@@ -3,7 +3,9 @@
 * A plan a guard blocks still applies its additions, then the link fails with BrokerLink.PlanBlocked;
   the operator's `allowRemovals` lets the removals through.
 * In an all-links sweep a broken link does not stop the others; Summarise fails the execution with
-  that link's own error, or BrokerLink.LinksFailed naming each failed link.
+  that link's own error, or BrokerLink.LinksFailed naming each failed link. A bad table item (one
+  Triage cannot read, or whose attributes disagree with its config) is its own link's failure: the
+  sweep still converges the others, and nothing is called for it.
 * A cluster that stays non-ACTIVE fails its link with BrokerLink.ClusterNotReady, writing nothing.
 * A current zone that does not exist fails its link with Route53.NoSuchHostedZoneException, writing
   nothing; the same zone retiring reads as empty and the link converges.
@@ -155,6 +157,103 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
         self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in summary_from_history(history)["results"]])
+
+    def test_a_bad_table_item_fails_only_its_link_and_the_sweep_converges_the_others(self):
+        good = self.world("item-good", cluster_name="item-good")
+        bad = self.world("item-bad", cluster_name="item-bad", consumers=("analytics",))
+        self.converge(good)
+        sc.delete_link(aws, bad)
+        sweep = sc.load_event("schedule-sweep.json", good)
+        stored = {"pk": {"S": "LINK"}, "sk": {"S": bad.link_id}, "kind": {"S": "msk-single-nlb"},
+                  "clusterArn": {"S": bad.cluster_arn}, "config": {"S": json.dumps(bad.config)}}
+        elsewhere = bad.cluster_arn.replace(":us-east-1:", ":eu-west-1:")
+        cases = [
+            # (what, the item as stored, the failed link's name in the cause, the cause after it)
+            ("unknown kind", stored | {"kind": {"S": "msk-provisioned"}}, bad.link_id,
+             "item.kind.S: 'msk-provisioned' is not a known link kind"),
+            ("msk item without its clusterArn", {k: v for k, v in stored.items() if k != "clusterArn"}, bad.link_id,
+             "item.clusterArn.S: missing (required for kind 'msk-single-nlb'"),
+            ("sk that is no link id", stored | {"sk": {"S": "Item-Bad"}}, "(no link id)",
+             "item.sk.S: 'Item-Bad' is not a link id"),
+            ("kind that its config does not have", stored | {"kind": {"S": "msk-serverless"}}, bad.link_id,
+             "item.kind.S: 'msk-serverless' is not the config's kind 'msk-single-nlb'"),
+            ("clusterArn of the good link's cluster", stored | {"clusterArn": {"S": good.cluster_arn}}, bad.link_id,
+             f"item.clusterArn.S: '{good.cluster_arn}' is not the config's clusterArn {bad.cluster_arn}"),
+            ("config's cluster in another region", stored | {"config": {"S": json.dumps(bad.config | {"clusterArn": elsewhere})}},
+             bad.link_id, "linkConfig.clusterArn: region eu-west-1 is not this deployment's region us-east-1"),
+        ]
+        bad_before = sc.link_view(aws, bad)
+        for broker_id, (what, item, named, cause) in enumerate(cases, start=1):
+            with self.subTest(item=what):
+                aws.dynamodb.put_item(TableName=cloud.table, Item=item)
+                moved = cloud.replace_broker(good.cluster_arn, (broker_id - 1) % 3 + 1)  # the good link has work to do
+                try:
+                    status, output, history, writes = self.execute(f"sweep: good link's broker replaced, bad item: {what}", sweep)
+                finally:
+                    aws.dynamodb.delete_item(TableName=cloud.table, Key={"pk": {"S": "LINK"}, "sk": item["sk"]})
+
+                self.assertEqual("FAILED", status, output)
+                failed = self.failure(history)
+                self.assertEqual(("BrokerLink.InvalidInput", f"Link {named}: {cause}"),
+                                 (failed["error"], failed["cause"][:len(f"Link {named}: {cause}")]), failed)
+                # The good link converged in this same run, its new IP in place, and it made every write.
+                self.assertEqual([], sc.convergence_problems(aws, good))
+                self.assertIn(f'{moved["newIp"]}:9094', sc.link_view(aws, good).target_groups[sc.key_of(moved["brokerId"])]["targets"])
+                summary = summary_from_history(history)
+                ran = {r["linkId"]: r for r in summary["results"]}
+                self.assertEqual(("succeeded", True, True), (ran[good.link_id]["status"], ran[good.link_id]["converged"],
+                                                             ran[good.link_id]["applied"]))
+                self.assertEqual(ran[good.link_id]["summary"]["writeCalls"], sum(writes.values()))
+                result = ran[None if named == "(no link id)" else bad.link_id]
+                self.assertEqual(("failed", "BrokerLink.InvalidInput"), (result["status"], result["error"]))
+                self.assertEqual(2, len(summary["results"]))
+                # Nothing was written or even read for the bad item's link: no AWS call names its cluster or load balancer.
+                self.assertEqual(bad_before, sc.link_view(aws, bad))
+                calls = [e["taskScheduledEventDetails"] for e in history if e["type"] == "TaskScheduled"]
+                self.assertIn("aws-sdk:kafka", {c["resourceType"] for c in calls})  # the good link's
+                parameters = " ".join(c.get("parameters", "") for c in calls
+                                      if c["resourceType"] not in ("lambda", "aws-sdk:dynamodb"))
+                self.assertNotIn(bad.cluster_arn, parameters)
+                self.assertNotIn(bad.load_balancer_arn, parameters)
+
+    def test_brokers_added_up_to_the_bootstrap_port_are_a_finding_and_every_link_still_converges(self):
+        good = self.world("boot-good", cluster_name="boot-good")
+        late = self.world("boot-late", cluster_name="boot-late", bootstrap_port=9004)  # free while there are 3 brokers
+        self.converge(good)
+        self.converge(late)
+        sc.update_broker_count(aws, late.cluster_arn, 5)
+        sc.wait_cluster_active(aws, late.cluster_arn)
+        added = {b.broker_id: b for b in sc.brokers(aws, late.cluster_arn)}
+        moved = cloud.replace_broker(good.cluster_arn, 2)
+        sweep = sc.load_event("schedule-sweep.json", good)
+
+        status, output, history, writes = self.execute("sweep: brokers 4-5 added, broker 4's port is the bootstrap port", sweep)
+
+        self.assertEqual("SUCCEEDED", status, output)
+        results = {r["linkId"]: r for r in output["results"]}
+        self.assertEqual([], sc.convergence_problems(aws, good))
+        self.assertIn(f'{moved["newIp"]}:9094', sc.link_view(aws, good).target_groups["broker-2"]["targets"])
+        result = results[late.link_id]
+        self.assertEqual(("succeeded", True, True), (result["status"], result["converged"], result["applied"]))
+        self.assertEqual([("BootstrapPortConflict", "broker-4")], [(f["code"], f["subject"]) for f in result["findings"]])
+        self.assertEqual([1, 2, 3, 5], [a["brokerId"] for a in result["advertisedListeners"]])
+        # Broker 5 is wired; broker 4 gets nothing, and the bootstrap listener keeps its port, without broker 4.
+        view = sc.link_view(aws, late)
+        self.assertEqual({"broker-1", "broker-2", "broker-3", "broker-5", "bootstrap"}, set(view.target_groups))
+        self.assertEqual([f"{added[5].ip}:9094"], view.target_groups["broker-5"]["targets"])
+        self.assertEqual(sorted(f"{added[n].ip}:9094" for n in (1, 2, 3, 5)), view.target_groups["bootstrap"]["targets"])
+        self.assertEqual({9001: "broker-1", 9002: "broker-2", 9003: "broker-3", 9004: "bootstrap", 9005: "broker-5"},
+                         {port: l["key"] for port, l in view.listeners.items()})
+        for zone_id in late.zone_ids:
+            self.assertIn((added[5].hosts[0], "A"), view.records[zone_id])
+            self.assertNotIn((added[4].hosts[0], "A"), view.records[zone_id])
+        self.assertEqual(results[good.link_id]["summary"]["writeCalls"] + result["summary"]["writeCalls"], sum(writes.values()))
+
+        status, output, history, writes = self.execute("sweep again: both converged, the finding stays", sweep)
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual({}, dict(writes))
+        self.assertEqual(["BootstrapPortConflict"], [f["code"] for f in {r["linkId"]: r for r in output["results"]}[late.link_id]["findings"]])
 
     def test_a_deleted_current_zone_fails_its_link_and_the_same_zone_retiring_reads_as_empty(self):
         world = self.world("nozone")

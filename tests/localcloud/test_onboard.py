@@ -502,11 +502,25 @@ class Onboarding(unittest.TestCase):
 
     # ------------------------------------------------------------------ refused before any write
 
+    # The field each onboard-invalid-*.json input gets wrong: its error's cause names it first.
+    INVALID_FIELDS = {
+        "onboard-invalid-account-id.json": "consumer.principal",
+        "onboard-invalid-cluster-arn.json": "link.clusterArn",
+        "onboard-invalid-cluster-region.json": "link.clusterArn",
+        "onboard-invalid-duplicate-consumer.json": "consumer.name",
+        "onboard-invalid-operation.json": "operation",
+        "onboard-invalid-principal-star.json": "consumer.principal",
+        "onboard-invalid-region.json": "consumer.endpointDnsName",
+        "onboard-invalid-unknown-link.json": "linkId",
+        "onboard-invalid-zone-id.json": "consumer.hostedZoneId",
+    }
+
     def test_bad_inputs_fail_with_a_named_error_before_any_write(self):
         world = self.provider("onb-bad", consumers=("analytics",))
         self.register(world, [self.consumer_entry(world, 0)])
         files = sorted(p.name for p in EVENTS.glob("onboard-invalid-*.json"))
-        self.assertGreaterEqual(len(files), 8)
+        self.assertGreaterEqual(len(files), 9)
+        self.assertEqual(sorted(self.INVALID_FIELDS), files)
         before = self.state(world)
         for name in files:
             with self.subTest(input=name):
@@ -518,8 +532,47 @@ class Onboarding(unittest.TestCase):
                 self.assertEqual("FAILED", status, output)
                 failed = self.failure(history)
                 self.assertEqual(expected, failed["error"], failed)
+                self.assertTrue(failed["cause"].startswith(self.INVALID_FIELDS[name] + ": "), failed)
                 self.assertEqual({}, dict(sc.write_calls(history)))
                 self.assertEqual(before, self.state(world))
+
+    def test_a_bootstrap_port_on_a_current_brokers_listener_port_is_refused_before_any_write(self):
+        world = self.provider("onb-boot")
+        colliding = self.link_config(world) | {"bootstrapPort": 9002}  # broker 2 listens on 9000 + 2
+        before = self.state(world)
+
+        for label, request in (("register-link", {"operation": "register-link", "link": colliding}),
+                               ("register-link dry run", {"operation": "register-link", "link": colliding, "dryRun": True})):
+            with self.subTest(request=label):
+                status, output, history = self.onboard(f"refused: {label}, bootstrap port of broker 2", request)
+
+                self.assertEqual("FAILED", status, output)
+                failed = self.failure(history)
+                self.assertEqual("BrokerLink.InvalidInput", failed["error"], failed)
+                self.assertTrue(failed["cause"].startswith("link.bootstrapPort: 9002 is also broker 2's listener port (9000 + 2)"), failed)
+                self.assertEqual({}, dict(sc.write_calls(history)))
+                # The dry run that found the brokers wrote nothing either.
+                planned = [cloud.execution_history(arn) for arn in self.started_executions(history)]
+                self.assertEqual(1, len(planned))
+                self.assertEqual({}, dict(sc.write_calls(planned[0])))
+                self.assertEqual(before, self.state(world))
+
+        # Registered with a port of no broker, then updated so that broker 2's port would become it.
+        self.register(world)
+        before = self.state(world)
+        update = self.event("onboard-update-link.json", world)
+        update["link"] = {k: v for k, v in self.link_config(world).items() if k != "consumers"} | {"listenerBasePort": 8997}
+
+        status, output, history = self.onboard("refused: update-link moving broker 2 onto the bootstrap port", update)
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        self.assertEqual("BrokerLink.InvalidInput", failed["error"], failed)
+        self.assertTrue(failed["cause"].startswith("link.bootstrapPort: 8999 is also broker 2's listener port (8997 + 2)"), failed)
+        self.assertEqual({}, dict(sc.write_calls(history)))
+        self.assertEqual(before, self.state(world))
+        self.assertEqual(1, self.item(world)["version"])
+        self.assertEqual([], sc.convergence_problems(aws, world))
 
     def test_accepting_a_connection_that_does_not_exist_fails_before_any_write(self):
         world = self.provider("onb-noconn", consumers=("analytics",))

@@ -10,13 +10,20 @@ namespace BrokerLink.Functions.Onboarding;
 /// <see cref="Request"/>: the execution input as given. <see cref="Links"/>: the table's link items (a consistent Query).
 /// <see cref="Zones"/>: only on the second call of an add-consumer that creates its zone, the zone as CreateHostedZone
 /// returned it, or the zones ListHostedZonesByName found when it already existed.
+/// <see cref="Plan"/>: only on the call after the <see cref="OnboardDecision.Preflight"/> dry run, that dry run's plan.
 /// </summary>
 internal sealed record OnboardInput(
     OnboardRequest? Request = null,
-    IReadOnlyList<StoredLinkWire?>? Links = null,
+    IReadOnlyList<LinkItemWire?>? Links = null,
     bool? LinksTruncated = null,
     string? StateMachineArn = null,
-    IReadOnlyList<HostedZoneWire?>? Zones = null);
+    IReadOnlyList<HostedZoneWire?>? Zones = null,
+    PreflightPlanWire? Plan = null);
+
+/// <summary>What onboarding reads of Reconcile's dry-run plan of the config it would store: the findings about the current brokers.</summary>
+internal sealed record PreflightPlanWire(IReadOnlyList<PlannedFindingWire?>? Findings = null);
+
+internal sealed record PlannedFindingWire(string? Code = null, string? Subject = null, string? Message = null);
 
 /// <summary>One operation: <c>register-link</c>, <c>update-link</c>, <c>remove-link</c>, <c>add-consumer</c>, <c>remove-consumer</c>.</summary>
 internal sealed record OnboardRequest(
@@ -50,20 +57,6 @@ internal sealed record CreateZoneRequest(string? Name = null, string? VpcId = nu
 /// <summary>A VPC of another account, associated through CreateVPCAssociationAuthorization and AssociateVPCWithHostedZone.</summary>
 internal sealed record AssociateVpcRequest(string? VpcId = null, string? VpcRegion = null, string? RoleArn = null);
 
-/// <summary>A DynamoDB Query item of the table (typed attribute values).</summary>
-internal sealed record StoredLinkWire(
-    AttributeValue? Pk = null,
-    AttributeValue? Sk = null,
-    AttributeValue? Kind = null,
-    AttributeValue? ClusterArn = null,
-    AttributeValue? Config = null,
-    AttributeValue? Version = null);
-
-/// <summary>A DynamoDB attribute value of the two types the table uses.</summary>
-internal sealed record AttributeValue(
-    [property: JsonPropertyName("S")] string? S = null,
-    [property: JsonPropertyName("N")] string? N = null);
-
 internal sealed record HostedZoneWire(string? Id = null, string? Name = null, string? CallerReference = null, HostedZoneConfigWire? Config = null);
 
 internal sealed record HostedZoneConfigWire(bool? PrivateZone = null);
@@ -72,16 +65,18 @@ internal sealed record HostedZoneConfigWire(bool? PrivateZone = null);
 // Objects passed straight to an AWS API keep the API's PascalCase names.
 
 /// <summary>
-/// The onboarding as a value. The state machine runs, in order: <see cref="Allow"/>, <see cref="Accept"/> (only if the
-/// connection is pending), <see cref="CreateZone"/> (then it asks again with the zone), <see cref="Associate"/>,
-/// <see cref="Store"/>, <see cref="Reconcile"/>, <see cref="Revoke"/>, <see cref="Finish"/>. A dry run runs only
-/// <see cref="Reconcile"/>, which then is a dry run against the config <see cref="Store"/> would write.
+/// The onboarding as a value. The state machine runs, in order: <see cref="Preflight"/> (then it asks again with its
+/// plan), <see cref="Allow"/>, <see cref="Accept"/> (only if the connection is pending), <see cref="CreateZone"/> (then it
+/// asks again with the zone), <see cref="Associate"/>, <see cref="Store"/>, <see cref="Reconcile"/>, <see cref="Revoke"/>,
+/// <see cref="Finish"/>. A dry run runs only <see cref="Preflight"/>, the dry run of <see cref="Reconcile"/> against the
+/// config <see cref="Store"/> would write, and reports its plan.
 /// </summary>
 internal sealed record OnboardDecision(
     string Operation,
     string LinkId,
     bool DryRun,
     string Summary,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ReconcileRequest? Preflight,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] PrincipalChange? Allow,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ConnectionAcceptance? Accept,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ZoneCreation? CreateZone,

@@ -1,3 +1,5 @@
+using System.Globalization;
+using BrokerLink.Functions.Kinds.Shared;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Validation;
 
@@ -10,8 +12,10 @@ namespace BrokerLink.Functions.Onboarding;
 /// it again:
 /// <code>
 /// operation        before reconcile                              reconcile (waits)          after
-/// register-link    allow the consumers' principals, store         the new link               -
-/// update-link      store (a dropped provider zone: retiring)      the new config             forget the retiring zone
+/// register-link    plan first*, allow the consumers' principals,  the new link               -
+///                    store
+/// update-link      plan first*, store (a dropped provider zone:   the new config             forget the retiring zone
+///                    retiring)
 /// add-consumer     allow, accept the connection, create zone,     so its records appear      -
 ///                    associate a VPC of another account, store
 /// remove-consumer  store (the consumer's zone: retiring)          its records are deleted    revoke, forget the zone
@@ -20,6 +24,9 @@ namespace BrokerLink.Functions.Onboarding;
 /// A removal is written before Reconcile runs (a retiring zone, <c>retired</c>), so every later run, scheduled or not,
 /// finishes it even if this execution stops half way; the marks are dropped only after a converged reconcile.
 /// Principals are revoked only when no other consumer on the same endpoint service still uses them.
+/// * A config with a bootstrapPort is planned (a Reconcile dry run, <see cref="OnboardDecision.Preflight"/>) before
+/// anything is written: only the current brokers tell whether the bootstrap port is one of their listener ports, which
+/// Reconcile could then only report (BootstrapPortConflict); onboarding refuses it instead.
 /// </summary>
 internal static class Onboarder
 {
@@ -35,7 +42,7 @@ internal static class Onboarder
         var links = StoredLinks.Load(input.Links);
         var request = Check.Present(input.Request, "request");
         var operation = Check.Text(request.Operation, "operation");
-        var run = new Run(deployment, links, request.DryRun ?? false, request.AllowRemovals ?? false, input.Zones);
+        var run = new Run(deployment, links, request.DryRun ?? false, request.AllowRemovals ?? false, input.Zones, input.Plan);
         return operation switch
         {
             "register-link" => RegisterLink(request, run),
@@ -47,14 +54,15 @@ internal static class Onboarder
         };
     }
 
-    private sealed record Run(Arn Deployment, IReadOnlyDictionary<string, StoredLink> Links, bool DryRun, bool AllowRemovals, IReadOnlyList<HostedZoneWire?>? Zones);
+    private sealed record Run(
+        Arn Deployment, IReadOnlyDictionary<string, StoredLink> Links, bool DryRun, bool AllowRemovals, IReadOnlyList<HostedZoneWire?>? Zones,
+        PreflightPlanWire? Plan);
 
     private static OnboardDecision RegisterLink(OnboardRequest request, Run run)
     {
         var wire = LinkConfigReader.ReadWire(request.Link, "link");
         NotMarked(wire);
-        var config = LinkConfigReader.Validate(wire, "link");
-        InDeployment(config, run.Deployment);
+        var config = LinkConfigReader.Validate(wire, "link", run.Deployment);
         var principals = config.Consumers.Select(c => c.Principal).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
         if (principals.Count > 0 && config.Kind == LinkKinds.MskNlbPerBroker)
         {
@@ -79,11 +87,15 @@ internal static class Onboarder
         {
             throw Check.Invalid("link.linkId", $"link '{config.LinkId}' is already registered with another config: change it with update-link");
         }
+        if (store is not null)
+        {
+            RefuseBootstrapPortOfABroker(config, run.Plan);
+        }
         var allow = principals.Count > 0 ? new PrincipalChange(config.EndpointServiceId!, principals) : null;
         return Decision("register-link", config, run, $"register {config.Kind} link '{config.LinkId}'"
             + (config.ClusterArn is { } cluster ? $" for cluster {cluster.Value}" : $" for instances tagged {config.BrokerTag?.Key} = {config.BrokerTag?.Value}")
             + (config.LoadBalancerArn is { } nlb ? $" on {nlb.Value}" : $" with {config.ConfiguredBrokers.Count} broker target groups"),
-            allow: allow, store: store, notes: notes);
+            allow: allow, store: store, notes: notes, planFirst: store is not null && config.BootstrapPort is not null);
     }
 
     private static OnboardDecision UpdateLink(OnboardRequest request, Run run)
@@ -94,8 +106,7 @@ internal static class Onboarder
         {
             throw Check.Invalid("link.consumers", "consumers change with add-consumer and remove-consumer: leave them out of update-link");
         }
-        var proposed = LinkConfigReader.Validate(wire, "link");
-        InDeployment(proposed, run.Deployment);
+        var proposed = LinkConfigReader.Validate(wire, "link", run.Deployment);
         var stored = Stored(run, proposed.LinkId, "link.linkId");
         var current = Current(stored, "link.linkId");
         if (proposed.Kind != current.Kind)
@@ -131,12 +142,17 @@ internal static class Onboarder
             notes.Add($"link '{updated.LinkId}' already has this config: it is only reconciled");
         }
         var store = unchanged ? null : StoredLinks.Put(updated, StoredLinks.Expected.Of(stored));
+        if (store is not null)
+        {
+            RefuseBootstrapPortOfABroker(updated, run.Plan);
+        }
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
         // A dropped provider zone retires until a converged reconcile has deleted the link's records there.
         var providerRetiring = updated.Retiring.Where(r => r.Consumer is null).ToList();
         var finish = providerRetiring.Count == 0 ? null
             : StoredLinks.Put(updated with { RetiringZones = [.. updated.Retiring.Where(r => r.Consumer is not null)] }, afterStore);
-        return Decision("update-link", updated, run, $"update link '{updated.LinkId}'", store: store, finish: finish, notes: notes);
+        return Decision("update-link", updated, run, $"update link '{updated.LinkId}'", store: store, finish: finish, notes: notes,
+            planFirst: store is not null && updated.BootstrapPort is not null);
     }
 
     private static OnboardDecision RemoveLink(OnboardRequest request, Run run)
@@ -145,7 +161,7 @@ internal static class Onboarder
         var stored = Stored(run, id, "linkId");
         var current = stored.Config;
         var retired = current with { Retired = true };
-        var store = current.Retired ? null : StoredLinks.Put(retired, StoredLinks.Expected.Of(stored));
+        var store = current.Retired ? null : StoredLinks.Put(retired, StoredLinks.Expected.Of(stored), "linkId");
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
         var notes = current.Retired ? new List<string> { $"link '{id}' is already being removed: its removal is finished" } : [];
         return Decision("remove-link", retired, run,
@@ -242,7 +258,7 @@ internal static class Onboarder
             Consumers = existing is null ? [.. current.Consumers, consumer] : [.. current.Consumers.Select(x => x.Name == name ? consumer : x)],
             RetiringZones = [.. current.Retiring.Where(r => r.HostedZoneId != zoneId)],
         };
-        var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored));
+        var store = StoredLinks.Text(added) == StoredLinks.Text(current) ? null : StoredLinks.Put(added, StoredLinks.Expected.Of(stored), "consumer");
         return Decision("add-consumer", added, run, summary, allow: allow, accept: acceptance, createZone: creation, associate: association,
             store: store, recordsZone: new ZoneRef(zoneId, role, LinkKinds.RecordNames(added)), notes: consumerNotes);
     }
@@ -285,7 +301,7 @@ internal static class Onboarder
                 Consumers = [.. current.Consumers.Where(x => x != existing)],
                 RetiringZones = [.. current.Retiring, new RetiringZone(existing.HostedZoneId, existing.RoleArn, name, existing.Principal)],
             };
-            store = StoredLinks.Put(removed, StoredLinks.Expected.Of(stored));
+            store = StoredLinks.Put(removed, StoredLinks.Expected.Of(stored), "consumerName");
         }
         else if (retiringEntry is not null)
         {
@@ -300,7 +316,7 @@ internal static class Onboarder
         }
         var entry = removed.Retiring.First(r => r.Consumer == name);
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
-        var finish = StoredLinks.Put(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] }, afterStore);
+        var finish = StoredLinks.Put(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] }, afterStore, "consumerName");
         // Other consumers of this link and every consumer of other links on the same endpoint service keep theirs.
         var stillUsed = Principals(removed with { RetiringZones = [.. removed.Retiring.Where(r => r != entry)] });
         var revoke = entry.Principal is { } p && !stillUsed.Contains(p) ? Revocation(removed, [p], run) : null;
@@ -441,18 +457,47 @@ internal static class Onboarder
 
     // ------------------------------------------------------------------ shared
 
+    /// <summary>
+    /// <paramref name="planFirst"/>: a real run plans the config it would store before writing anything (a dry run always
+    /// does: that plan is its output). Once the state machine has that plan (<see cref="Run.Plan"/>) it asks again, and the
+    /// decision has no preflight left.
+    /// </summary>
     private static OnboardDecision Decision(
         string operation, LinkConfig after, Run run, string summary,
         PrincipalChange? allow = null, ConnectionAcceptance? accept = null, ZoneCreation? createZone = null, VpcAssociation? associate = null,
         TableWrite? store = null, bool reconcile = true, PrincipalChange? revoke = null, TableWrite? finish = null, ZoneRef? recordsZone = null,
-        IReadOnlyList<string>? notes = null)
+        IReadOnlyList<string>? notes = null, bool planFirst = false)
     {
         // A dry run plans against the config this onboarding would store; a real run against the stored one, just written.
         var request = reconcile
             ? new ReconcileRequest("reconcile", after.LinkId, run.DryRun, run.AllowRemovals, run.DryRun ? StoredLinks.Text(after) : null)
             : null;
-        return new OnboardDecision(operation, after.LinkId, run.DryRun, summary, allow, accept, createZone, associate, store, request, revoke, finish,
-            recordsZone, notes ?? []);
+        var preflight = run.Plan is null && (run.DryRun ? reconcile : planFirst)
+            ? new ReconcileRequest("reconcile", after.LinkId, true, run.AllowRemovals, StoredLinks.Text(after))
+            : null;
+        return new OnboardDecision(operation, after.LinkId, run.DryRun, summary, preflight, allow, accept, createZone, associate, store, request, revoke,
+            finish, recordsZone, notes ?? []);
+    }
+
+    /// <summary>
+    /// A bootstrap port that is a current broker's listener port (<c>listenerBasePort + N</c>): Reconcile would leave that
+    /// broker without a listener (finding BootstrapPortConflict), so onboarding refuses to store it. The dry run of the
+    /// config to store says which brokers there are; without its plan there is nothing to refuse yet.
+    /// </summary>
+    private static void RefuseBootstrapPortOfABroker(LinkConfig config, PreflightPlanWire? plan)
+    {
+        foreach (var (finding, _) in Check.Items(plan?.Findings, "plan.findings"))
+        {
+            if (finding.Code != NlbListeners.BootstrapPortConflict)
+            {
+                continue;
+            }
+            var broker = finding.Subject is { } subject && subject.StartsWith("broker-", StringComparison.Ordinal)
+                && int.TryParse(subject["broker-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (int?)null;
+            throw Check.Invalid("link.bootstrapPort", broker is { } n
+                ? $"{config.BootstrapPort} is also broker {n}'s listener port ({config.ListenerBasePort} + {n}): choose a bootstrapPort that no current broker's listener port (listenerBasePort + broker id) is"
+                : $"{config.BootstrapPort} is a current broker's listener port: {Check.Brief(finding.Message ?? "")}");
+        }
     }
 
     private static StoredLink Stored(Run run, string id, string path) => run.Links.GetValueOrDefault(id) ?? throw new UnknownLinkException(
@@ -476,27 +521,6 @@ internal static class Onboarder
         if (wire.Retired is not null)
         {
             throw Check.Invalid("link.retired", "set by onboarding only (remove-link)");
-        }
-    }
-
-    private static void InDeployment(LinkConfig config, Arn deployment)
-    {
-        var arns = new[] { (config.ClusterArn, "link.clusterArn"), (config.LoadBalancerArn, "link.loadBalancerArn") }
-            .Concat(config.ConfiguredBrokers.Select((b, i) => ((Arn?)Arn.Parse(b.TargetGroupArn), $"link.brokers[{i}].targetGroupArn")));
-        foreach (var (given, field) in arns)
-        {
-            if (given is not { } arn)
-            {
-                continue;
-            }
-            if (arn.Region != deployment.Region)
-            {
-                throw Check.Invalid(field, $"region {arn.Region} is not this deployment's region {deployment.Region}");
-            }
-            if (arn.Account != deployment.Account)
-            {
-                throw Check.Invalid(field, $"account {arn.Account} is not this deployment's account {deployment.Account}");
-            }
         }
     }
 

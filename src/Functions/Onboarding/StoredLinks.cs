@@ -17,7 +17,7 @@ internal static class StoredLinks
 {
     public const string Partition = "LINK";
 
-    public static IReadOnlyDictionary<string, StoredLink> Load(IReadOnlyList<StoredLinkWire?>? items)
+    public static IReadOnlyDictionary<string, StoredLink> Load(IReadOnlyList<LinkItemWire?>? items)
     {
         var links = new Dictionary<string, StoredLink>(StringComparer.Ordinal);
         foreach (var (item, path) in Check.Items(Check.Present(items, "links"), "links"))
@@ -76,11 +76,14 @@ internal static class StoredLinks
         public long NextVersion => (Version ?? 0) + 1;
     }
 
-    public static TableWrite Put(LinkConfig config, Expected expected)
+    /// <summary>
+    /// PutItem of the link's item. What is written passes Reconcile's own check of a stored item first, so onboarding
+    /// never stores what Reconcile would refuse (a combination no single check saw, a config too long to carry);
+    /// errors name <paramref name="root"/>, what the operation changed.
+    /// </summary>
+    public static TableWrite Put(LinkConfig config, Expected expected, string root = "link")
     {
-        // The written config must read back: this catches a combination no single check saw (a zone used twice...).
         var text = Text(config);
-        LinkConfigReader.Validate(Read(text, Context.LinkConfigWire, "linkConfig"));
         var version = expected.NextVersion;
         var item = new Dictionary<string, AttributeValue>
         {
@@ -95,6 +98,8 @@ internal static class StoredLinks
         }
         item["config"] = new(S: text);
         item["version"] = new(N: version.ToString(CultureInfo.InvariantCulture));
+        LinkItems.CheckStored(text, new LinkItemWire(
+            item["pk"], item["sk"], item["kind"], item.GetValueOrDefault("clusterArn"), item["config"], item["version"]), config.LinkId, null, root);
         return Write("put", version, config.LinkId, item, expected);
     }
 

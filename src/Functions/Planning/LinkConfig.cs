@@ -140,7 +140,8 @@ internal static class LinkConfigReader
     private const string DefaultRoot = "linkConfig";
 
     /// <summary>Reads the config given as the table's JSON string or as an object; error paths start at <paramref name="root"/>.</summary>
-    public static LinkConfig Read(JsonElement? element, string root = DefaultRoot) => Validate(ReadWire(element, root), root);
+    public static LinkConfig Read(JsonElement? element, string root = DefaultRoot, Arn? deployment = null) =>
+        Validate(ReadWire(element, root), root, deployment);
 
     /// <summary>The config as written, not yet validated.</summary>
     public static LinkConfigWire ReadWire(JsonElement? element, string root = DefaultRoot)
@@ -196,7 +197,12 @@ internal static class LinkConfigReader
 
     public const int MaxRecordNames = 10;
 
-    public static LinkConfig Validate(LinkConfigWire wire, string root = DefaultRoot)
+    /// <summary>
+    /// The config, valid for its kind. With <paramref name="deployment"/> (the state machine's ARN), every resource ARN is
+    /// also in its account and region, checked as each is read: the state machine's aws-sdk tasks call only there, and
+    /// the field named is the one that is not.
+    /// </summary>
+    public static LinkConfig Validate(LinkConfigWire wire, string root = DefaultRoot, Arn? deployment = null)
     {
         var linkId = Check.LinkId(wire.LinkId, $"{root}.linkId");
         var kind = Check.Text(wire.Kind, $"{root}.kind");
@@ -222,9 +228,12 @@ internal static class LinkConfigReader
         }
 
         Need("clusterArn");
-        var cluster = wire.ClusterArn is null ? null : Check.ClusterArn(wire.ClusterArn, $"{root}.clusterArn");
+        var cluster = wire.ClusterArn is null ? null
+            : Check.InDeployment(Check.ClusterArn(wire.ClusterArn, $"{root}.clusterArn"), deployment, $"{root}.clusterArn");
         Need("loadBalancerArn");
-        var loadBalancer = wire.LoadBalancerArn is null ? null : Check.LoadBalancerArn(wire.LoadBalancerArn, $"{root}.loadBalancerArn");
+        var loadBalancer = wire.LoadBalancerArn is null ? null
+            : Check.InDeployment(Check.LoadBalancerArn(wire.LoadBalancerArn, $"{root}.loadBalancerArn"), deployment, $"{root}.loadBalancerArn");
+        // Without a deployment to tell which one is elsewhere, the load balancer is named against the cluster.
         if (loadBalancer is not null && cluster is not null && loadBalancer.Region != cluster.Region)
         {
             throw Check.Invalid($"{root}.loadBalancerArn", $"region {loadBalancer.Region} is not the cluster's region {cluster.Region}");
@@ -243,7 +252,7 @@ internal static class LinkConfigReader
         Need("brokerTag");
         Need("recordNames");
         var vpcEndpoint = wire.VpcEndpointId is null ? null : Check.VpcEndpointId(wire.VpcEndpointId, $"{root}.vpcEndpointId");
-        var brokers = wire.Brokers is null ? null : ReadBrokers(wire.Brokers, cluster!, $"{root}.brokers");
+        var brokers = wire.Brokers is null ? null : ReadBrokers(wire.Brokers, cluster!, deployment, $"{root}.brokers");
         var brokerTag = wire.BrokerTag is null ? null : new BrokerTag(
             Check.Text(wire.BrokerTag.Key, $"{root}.brokerTag.key"), Check.Text(wire.BrokerTag.Value, $"{root}.brokerTag.value"));
         var brokerIdTagKey = kind == LinkKinds.Ec2SelfManaged
@@ -318,13 +327,13 @@ internal static class LinkConfigReader
         }
     }
 
-    private static List<BrokerTargetGroup> ReadBrokers(IReadOnlyList<BrokerTargetGroupWire?> wire, Arn cluster, string root)
+    private static List<BrokerTargetGroup> ReadBrokers(IReadOnlyList<BrokerTargetGroupWire?> wire, Arn cluster, Arn? deployment, string root)
     {
         var brokers = new List<BrokerTargetGroup>();
         foreach (var (b, path) in Check.Items(wire, root))
         {
             var id = BrokerId(b.BrokerId, $"{path}.brokerId");
-            var arn = Check.TargetGroupArn(b.TargetGroupArn, $"{path}.targetGroupArn");
+            var arn = Check.InDeployment(Check.TargetGroupArn(b.TargetGroupArn, $"{path}.targetGroupArn"), deployment, $"{path}.targetGroupArn");
             if (arn.Region != cluster.Region)
             {
                 throw Check.Invalid($"{path}.targetGroupArn", $"region {arn.Region} is not the cluster's region {cluster.Region}");

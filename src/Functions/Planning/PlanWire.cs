@@ -20,7 +20,9 @@ internal sealed record PlanInput(
     string? LinkId = null,
     PageChain<InstancesPage>? Instances = null,
     VpcEndpointsPage? VpcEndpoints = null,
-    NetworkInterfacesPage? NetworkInterfaces = null);
+    NetworkInterfacesPage? NetworkInterfaces = null,
+    LinkItemWire? Item = null,
+    string? StateMachineArn = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;

@@ -45,29 +45,16 @@ internal static class Planner
             serverProperties, null);
     }
 
-    /// <summary>The largest stored config the check pass accepts (a config with 50 consumers is about 15,000 characters).</summary>
-    public const int MaxStoredConfigLength = 32768;
-
     /// <summary>
-    /// The <c>check</c> pass, before the state machine reads any field of a stored config: the config is valid, has the
-    /// fields the state machine reads (<c>consumers</c>, even if empty) and belongs to the table item that holds it, so
-    /// a bad item fails its link with InvalidInput instead of an AWS error or a States.Runtime error that would end every link.
+    /// The <c>check</c> pass, before the state machine reads any field of a stored config: <see cref="LinkItems.CheckStored"/>
+    /// against the item that holds it and the deployment (the state machine's ARN), so a bad item fails its link with
+    /// InvalidInput instead of an AWS error or a States.Runtime error that would end every link.
     /// </summary>
     private static PlanOutput CheckStoredConfig(PlanInput input)
     {
-        if (input.LinkConfig is { ValueKind: System.Text.Json.JsonValueKind.String } text && text.GetString()!.Length > MaxStoredConfigLength)
-        {
-            throw Check.Invalid("linkConfig", $"{text.GetString()!.Length} characters, more than {MaxStoredConfigLength}: the state machine carries the config "
-                + "in every state of the link's run, within Step Functions' 256 KiB limit");
-        }
-        var wire = LinkConfigReader.ReadWire(input.LinkConfig);
-        var config = LinkConfigReader.Validate(wire);
-        Check.Present(wire.Consumers, "linkConfig.consumers");
+        var deployment = Check.StateMachineArn(input.StateMachineArn, "stateMachineArn");
         var linkId = Check.LinkId(input.LinkId, "linkId");
-        if (config.LinkId != linkId)
-        {
-            throw Check.Invalid("linkConfig.linkId", $"'{config.LinkId}' is not the id of the table item that holds the config ('{linkId}')");
-        }
+        var config = LinkItems.CheckStored(input.LinkConfig, Check.Present(input.Item, "item"), linkId, deployment);
         return new PlanOutput(config.LinkId, "check", false, null, PlanChanges.None, [], [], new PlanSummary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), [],
             LinkKinds.Observe(config));
     }

@@ -7,11 +7,13 @@ namespace BrokerLink.Functions.Summarising;
 // verbatim (JsonElement); only the fields below are read from them. Every field is nullable: Summariser
 // checks and names what is missing.
 
+/// <summary><see cref="InvalidItems"/>: Triage's bad items, each already its link's failed result (none: null or absent).</summary>
 internal sealed record SummariseInput(
     string? Trigger = null,
     bool? DryRun = null,
     string? Timestamp = null,
-    IReadOnlyList<JsonElement>? Results = null);
+    IReadOnlyList<JsonElement>? Results = null,
+    IReadOnlyList<JsonElement>? InvalidItems = null);
 
 /// <summary>
 /// One link's result: <c>status</c> <c>succeeded</c> (converged, applied or not, or a dry run's <c>plan</c>) or

@@ -27,13 +27,21 @@ internal static class Summariser
         var trigger = Check.Text(input.Trigger, "trigger");
         var dryRun = Check.Flag(input.DryRun, "dryRun");
         var timestamp = ReadTimestamp(input.Timestamp, "timestamp");
-        var results = Check.Present(input.Results, "results");
+        var ran = Check.Present(input.Results, "results");
+        var invalid = input.InvalidItems ?? [];
 
         var links = new List<LinkOutcome>();
-        for (var i = 0; i < results.Count; i++)
+        for (var i = 0; i < ran.Count; i++)
         {
-            links.Add(Outcome(results[i], $"results[{i}]"));
+            links.Add(Outcome(ran[i], $"results[{i}]"));
         }
+        for (var i = 0; i < invalid.Count; i++)
+        {
+            var outcome = Outcome(invalid[i], $"invalidItems[{i}]", unnamedAllowed: true);
+            links.Add(outcome.Failure is not null ? outcome : throw Check.Invalid($"invalidItems[{i}].status", "a bad item is its link's failure"));
+        }
+        // A bad item is reported after the links that ran, as a failed link like any other.
+        List<JsonElement> results = [.. ran, .. invalid];
         var failed = links.Where(l => l.Failure is not null).ToList();
         var failure = failed.Count switch
         {
@@ -51,15 +59,21 @@ internal static class Summariser
 
     private sealed record LinkOutcome(LinkMetrics Metrics, Failure? Failure);
 
-    private static LinkOutcome Outcome(JsonElement element, string path)
+    /// <summary>
+    /// The label of a bad item whose <c>sk</c> is not a link id, in the cause and as the metrics' <c>LinkId</c>; no link id
+    /// has it (a link id has no parentheses or spaces), and its cause quotes the item's <c>sk</c> as stored.
+    /// </summary>
+    public const string NoLinkId = "(no link id)";
+
+    private static LinkOutcome Outcome(JsonElement element, string path, bool unnamedAllowed = false)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
             throw Check.Invalid(path, "expected an object");
         }
         var result = Read(element, Context.LinkResultWire, path);
-        var linkId = Check.LinkId(result.LinkId, $"{path}.linkId");
         var status = Check.Text(result.Status, $"{path}.status");
+        var linkId = unnamedAllowed && result.LinkId is null && status == "failed" ? NoLinkId : Check.LinkId(result.LinkId, $"{path}.linkId");
         var findings = result.Findings?.Count;
         switch (status)
         {

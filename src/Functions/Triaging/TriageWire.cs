@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BrokerLink.Functions.Planning;
 
 namespace BrokerLink.Functions.Triaging;
 
@@ -41,21 +42,34 @@ internal sealed record EventDetailWire(
 
 internal sealed record ClusterRefWire(string? ClusterArn = null);
 
-/// <summary>A DynamoDB Query item (typed attribute values).</summary>
-internal sealed record LinkItemWire(AttributeWire? Sk = null, AttributeWire? Kind = null, AttributeWire? ClusterArn = null);
-
-internal sealed record AttributeWire(string? S = null);
-
 /// <summary><see cref="LockExpiresAt"/>: when a per-link lock this execution takes expires (<c>now</c> + <c>leaseSeconds</c>,
 /// <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>), null when the input gives no <c>now</c>.
-/// <see cref="AllowRemovals"/>: the operator's override of the removal-share guard, only ever from a manual input.</summary>
+/// <see cref="AllowRemovals"/>: the operator's override of the removal-share guard, only ever from a manual input.
+/// <see cref="InvalidItems"/>: the table items the event concerns that are not links Triage can read: each is that link's
+/// failure, passed on to Summarise beside the results of <see cref="Links"/>, and nothing runs for it.</summary>
 internal sealed record TriageOutput(
     string Trigger,
     bool DryRun,
     bool AllowRemovals,
     IReadOnlyList<TriagedLink> Links,
+    IReadOnlyList<InvalidItem> InvalidItems,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ignored,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LockExpiresAt = null);
 
 /// <summary><see cref="LinkConfig"/>: a proposed config (JSON text) a dry run plans against instead of the stored one, else null.</summary>
 internal sealed record TriagedLink(string LinkId, string Reason, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LinkConfig = null);
+
+/// <summary>
+/// A table item Triage cannot read as a link, as a failed per-link result (the shape the links Map gives a failed link):
+/// <see cref="LinkId"/> is its <c>sk</c>, or null when that is not a link id (the cause then quotes the <c>sk</c> as
+/// stored); <see cref="Cause"/> names the item's field and why.
+/// </summary>
+internal sealed record InvalidItem(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LinkId,
+    string Reason,
+    [property: JsonPropertyOrder(1)] string Cause)
+{
+    public string Status => "failed";
+
+    public string Error => "BrokerLink.InvalidInput";
+}

@@ -54,7 +54,7 @@ internal static class Triager
 
         if (ev.Action is not null)
         {
-            return ManualReconcile(ev, links);
+            return ManualReconcile(ev, links, deployment);
         }
         return (ev.Source, ev.DetailType) switch
         {
@@ -66,36 +66,84 @@ internal static class Triager
         };
     }
 
-    /// <summary><see cref="ClusterArn"/> is null for a kind without a cluster (ec2-self-managed).</summary>
-    private sealed record Link(string Id, string Kind, string? ClusterArn);
+    /// <summary>
+    /// A table item as Triage reads it: a link, or (<see cref="Problem"/> set) an item that is not one, which becomes
+    /// that link's failure. Whatever could be read of a bad item still decides which runs it concerns; what could not
+    /// (null) may be anything. <see cref="ClusterArn"/> is null for a kind without a cluster (ec2-self-managed).
+    /// </summary>
+    private sealed record Link(string? Id, string? Kind, string? ClusterArn, string? Problem = null)
+    {
+        /// <summary>A CloudTrail call on <paramref name="cluster"/> concerns the link of that cluster, and a bad item that may be it.</summary>
+        public bool MayBeOfCluster(string cluster) =>
+            (Kind is null || LinkKinds.HasCluster(Kind)) && (ClusterArn == cluster || (ClusterArn is null && Problem is not null));
+
+        /// <summary>An EC2 state change concerns every ec2-self-managed link, and a bad item of no known kind.</summary>
+        public bool MayFollowInstances => Kind == LinkKinds.Ec2SelfManaged || (Kind is null && Problem is not null);
+    }
 
     private static List<Link> ReadLinks(IReadOnlyList<LinkItemWire?>? items)
     {
         var links = new List<Link>();
-        foreach (var (item, path) in Check.Items(Check.Present(items, "links"), "links"))
+        var list = Check.Present(items, "links");
+        for (var i = 0; i < list.Count; i++)
         {
-            var id = Check.LinkId(item.Sk?.S, $"{path}.sk.S");
-            var kind = Check.Text(item.Kind?.S, $"{path}.kind.S");
-            if (!LinkKinds.Known.Contains(kind))
+            links.Add(ReadLink(list[i], i, links));
+        }
+        return links;
+    }
+
+    /// <summary>
+    /// One item of the links Query. A bad item never fails the run: its problem names the item's field and why (every
+    /// cause is its own link's, so no position in the Query), and a <c>sk</c> that is no link id is quoted as stored.
+    /// </summary>
+    private static Link ReadLink(LinkItemWire? item, int index, List<Link> before)
+    {
+        if (item is null)
+        {
+            return new Link(null, null, null, Check.Invalid("item", $"null (item {index} of the links Query)").Message);
+        }
+        string? id = null, kind = null, cluster = null;
+        try
+        {
+            id = item.Sk?.S is null ? throw Check.Invalid("item.sk.S", $"missing (item {index} of the links Query)") : Check.LinkId(item.Sk.S, "item.sk.S");
+            if (before.Any(l => l.Id == id))
             {
-                throw Check.Invalid($"{path}.kind.S", $"link '{id}' has kind '{kind}', which is not a known link kind ({string.Join(", ", LinkKinds.Known)})");
+                throw Check.Invalid("item.sk.S", $"link '{id}' appears twice in the links Query");
             }
-            string? cluster = null;
+            var given = Check.Text(item.Kind?.S, "item.kind.S");
+            kind = LinkKinds.Known.Contains(given) ? given
+                : throw Check.Invalid("item.kind.S", $"'{Check.Brief(given)}' is not a known link kind ({string.Join(", ", LinkKinds.Known)})");
             if (LinkKinds.HasCluster(kind))
             {
-                cluster = Check.ClusterArn(item.ClusterArn?.S, $"{path}.clusterArn.S").Value;
+                cluster = item.ClusterArn?.S is null
+                    ? throw Check.Invalid("item.clusterArn.S", $"missing (required for kind '{kind}': CloudTrail events find the link by it)")
+                    : Check.ClusterArn(item.ClusterArn.S, "item.clusterArn.S").Value;
             }
             else if (item.ClusterArn is not null)
             {
-                throw Check.Invalid($"{path}.clusterArn", $"link '{id}' is {kind}, which has no cluster: its item has no clusterArn");
+                throw Check.Invalid("item.clusterArn", $"not allowed for kind '{kind}' (a link of that kind has no cluster)");
             }
-            if (links.Any(l => l.Id == id))
-            {
-                throw Check.Invalid($"{path}.sk.S", $"link '{id}' appears twice");
-            }
-            links.Add(new Link(id, kind, cluster));
+            return new Link(id, kind, cluster);
         }
-        return links;
+        catch (InvalidInputException e)
+        {
+            // What can be read of it still says which runs it concerns: a known kind, a cluster that parses, whatever else is wrong.
+            kind ??= item.Kind?.S is { } given && LinkKinds.Known.Contains(given) ? given : null;
+            cluster ??= kind is null || LinkKinds.HasCluster(kind) ? ReadableCluster(item.ClusterArn?.S) : null;
+            return new Link(id, kind, cluster, e.Message);
+        }
+    }
+
+    private static string? ReadableCluster(string? value)
+    {
+        try
+        {
+            return value is null ? null : Check.ClusterArn(value, "item.clusterArn.S").Value;
+        }
+        catch (InvalidInputException)
+        {
+            return null;
+        }
     }
 
     private static TriageOutput CloudTrail(EventWire ev, Arn deployment, List<Link> links)
@@ -125,7 +173,7 @@ internal static class Triager
         var cluster = response is not null
             ? Check.ClusterArn(response, "event.detail.responseElements.clusterArn").Value
             : Check.ClusterArn(Uri.UnescapeDataString(request!), "event.detail.requestParameters.clusterArn").Value;
-        var matched = links.Where(l => l.ClusterArn == cluster).ToList();
+        var matched = links.Where(l => l.MayBeOfCluster(cluster)).ToList();
         return matched.Count == 0
             ? Ignore(trigger, $"no link for cluster {cluster}")
             : Select(trigger, Options.None, matched, $"{call} on {cluster}");
@@ -147,7 +195,7 @@ internal static class Triager
         {
             return Ignore(trigger, elsewhere);
         }
-        var matched = links.Where(l => l.Kind == LinkKinds.Ec2SelfManaged).ToList();
+        var matched = links.Where(l => l.MayFollowInstances).ToList();
         return matched.Count == 0
             ? Ignore(trigger, $"{what}: no {LinkKinds.Ec2SelfManaged} link follows EC2 instances")
             : Select(trigger, Options.None, matched, what);
@@ -159,7 +207,7 @@ internal static class Triager
         : region != deployment.Region ? $"{what} in region {region}, not this deployment's region {deployment.Region}"
         : null;
 
-    private static TriageOutput ManualReconcile(EventWire ev, List<Link> links)
+    private static TriageOutput ManualReconcile(EventWire ev, List<Link> links, Arn deployment)
     {
         if (ev.Action != "reconcile")
         {
@@ -174,7 +222,7 @@ internal static class Triager
         }
         if (ev.LinkConfig is { ValueKind: not JsonValueKind.Null })
         {
-            return ProposedConfigDryRun(ev, options);
+            return ProposedConfigDryRun(ev, options, deployment);
         }
         if (ev.All is { } all)
         {
@@ -193,8 +241,9 @@ internal static class Triager
         var chosen = new List<Link>();
         foreach (var (id, path) in requested)
         {
+            var known = links.Select(l => l.Id).OfType<string>().Order(StringComparer.Ordinal).ToList();
             var link = links.FirstOrDefault(l => l.Id == id) ?? throw new UnknownLinkException(
-                $"{path}: no link '{id}' in the table (links: {(links.Count == 0 ? "none" : string.Join(", ", links.Select(l => l.Id).Order(StringComparer.Ordinal)))})");
+                $"{path}: no link '{id}' in the table (links: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
             chosen.Add(link);
         }
         return Select(Manual, options, chosen.Distinct(), "manual reconcile");
@@ -204,7 +253,7 @@ internal static class Triager
     /// Onboarding's dry runs: plan one link against the config it would write (the link need not be stored yet).
     /// Only a dry run may carry a config: whatever writes always plans against the stored one.
     /// </summary>
-    private static TriageOutput ProposedConfigDryRun(EventWire ev, Options options)
+    private static TriageOutput ProposedConfigDryRun(EventWire ev, Options options, Arn deployment)
     {
         if (!options.DryRun)
         {
@@ -216,13 +265,13 @@ internal static class Triager
         }
         var id = Check.LinkId(ev.LinkId, "event.linkId");
         var element = ev.LinkConfig!.Value;
-        var config = LinkConfigReader.Read(element, "event.linkConfig");
+        var config = LinkConfigReader.Read(element, "event.linkConfig", deployment);
         if (config.LinkId != id)
         {
             throw Check.Invalid("event.linkConfig.linkId", $"'{config.LinkId}' is not the link named by event.linkId ('{id}')");
         }
         var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
-        return new TriageOutput(Manual, options.DryRun, options.AllowRemovals, [new TriagedLink(id, "manual dry run of a proposed config", text)], null);
+        return new TriageOutput(Manual, options.DryRun, options.AllowRemovals, [new TriagedLink(id, "manual dry run of a proposed config", text)], [], null);
     }
 
     private sealed record Options(bool DryRun, bool AllowRemovals)
@@ -230,13 +279,19 @@ internal static class Triager
         public static readonly Options None = new(false, false);
     }
 
+    /// <summary>The links to run and, apart, the bad items among them (each its link's failure); ignored when there are neither.</summary>
     private static TriageOutput Select(string trigger, Options options, IEnumerable<Link> links, string reason, string noneReason = "no links selected")
     {
-        var selected = links.OrderBy(l => l.Id, StringComparer.Ordinal).Select(l => new TriagedLink(l.Id, reason)).ToList();
-        return new TriageOutput(trigger, options.DryRun, options.AllowRemovals, selected, selected.Count == 0 ? noneReason : null);
+        var chosen = links.ToList();
+        var selected = chosen.Where(l => l.Problem is null).OrderBy(l => l.Id, StringComparer.Ordinal).Select(l => new TriagedLink(l.Id!, reason)).ToList();
+        var invalid = chosen.Where(l => l.Problem is not null)
+            .OrderBy(l => l.Id is null).ThenBy(l => l.Id, StringComparer.Ordinal)
+            .Select(l => new InvalidItem(l.Id, reason, l.Problem!)).ToList();
+        return new TriageOutput(trigger, options.DryRun, options.AllowRemovals, selected, invalid,
+            selected.Count + invalid.Count == 0 ? noneReason : null);
     }
 
-    private static TriageOutput Ignore(string trigger, string reason) => new(trigger, false, false, [], reason);
+    private static TriageOutput Ignore(string trigger, string reason) => new(trigger, false, false, [], [], reason);
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -118,6 +118,16 @@ internal static partial class Check
         Arn.Parse(Matching(value, TargetGroupArnPattern(), path,
             "an ELBv2 target group ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)"));
 
+    /// <summary>
+    /// An ARN of a resource the deployment's state machines call: their aws-sdk tasks run in its account and region only.
+    /// Without a <paramref name="deployment"/> the ARN is taken as it is.
+    /// </summary>
+    public static Arn InDeployment(Arn arn, Arn? deployment, string path) =>
+        deployment is null ? arn
+        : arn.Region != deployment.Region ? throw Invalid(path, $"region {arn.Region} is not this deployment's region {deployment.Region}")
+        : arn.Account != deployment.Account ? throw Invalid(path, $"account {arn.Account} is not this deployment's account {deployment.Account}")
+        : arn;
+
     /// <summary>A Kafka listener name as server.properties takes it (upper-case letters, digits and '_').</summary>
     public static string ListenerName(string? value, string path) =>
         Matching(value, ListenerNamePattern(), path, "a Kafka listener name (A-Z, 0-9 and '_', starting with a letter, at most 64)");

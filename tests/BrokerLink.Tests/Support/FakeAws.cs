@@ -83,7 +83,8 @@ internal sealed class FakeAws
     {
         try
         {
-            return Planner.Plan(new PlanInput(Pass: "check", LinkConfig: Element(config), LinkId: config.LinkId)).Observe!;
+            return Planner.Plan(new PlanInput(Pass: "check", LinkConfig: Element(config), LinkId: config.LinkId, Item: new LinkItemWire(),
+                StateMachineArn: StateMachineArn)).Observe!;
         }
         catch (BrokerLink.Functions.InvalidInputException)
         {

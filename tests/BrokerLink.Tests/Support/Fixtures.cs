@@ -46,6 +46,19 @@ internal static class Fixtures
             .. billing ? new[] { new ConsumerWire("billing", BillingZone, BillingEndpoint, EndpointZone, BillingRole) } : [],
         ]);
 
+    /// <summary>
+    /// The check pass's input, as the state machine builds it: the config as the table holds it (JSON text), and the item
+    /// that holds it; without <paramref name="item"/>, an item of the config alone (a proposed config: no attributes to compare).
+    /// </summary>
+    public static string CheckPass(string linkId, string configJson, JsonObject? item = null) => new JsonObject
+    {
+        ["pass"] = "check",
+        ["item"] = item ?? new JsonObject { ["config"] = new JsonObject { ["S"] = configJson } },
+        ["stateMachineArn"] = StateMachineArn,
+        ["linkId"] = linkId,
+        ["linkConfig"] = configJson,
+    }.ToJsonString();
+
     public static JsonElement Element(LinkConfigWire config) => JsonSerializer.SerializeToElement(config, Context.LinkConfigWire);
 
     public static Stream Stream(string json) => new MemoryStream(Encoding.UTF8.GetBytes(json));

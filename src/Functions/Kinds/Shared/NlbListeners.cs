@@ -32,10 +32,14 @@ internal sealed record BrokerIp(int Id, string Ip);
 /// </summary>
 internal static class NlbListeners
 {
+    /// <summary>The finding of a broker whose listener port is the bootstrap listener's; onboarding refuses such a bootstrapPort.</summary>
+    public const string BootstrapPortConflict = "BootstrapPortConflict";
+
     /// <summary>
-    /// The groups for <paramref name="brokers"/>; a broker whose port would be above 65535 gets none (finding
-    /// <c>PortOutOfRange</c>, in <c>Unwired</c>); each held id keeps what it has. <paramref name="heldIps"/> (the IPs the
-    /// held brokers' claimants have) stay in the bootstrap group.
+    /// The groups for <paramref name="brokers"/>; a broker whose port would be above 65535 (finding <c>PortOutOfRange</c>)
+    /// or is the bootstrap listener's (finding <c>BootstrapPortConflict</c>: the bootstrap keeps it) gets none and is in
+    /// <c>Unwired</c>, as it can only come about as brokers are added; each held id keeps what it has.
+    /// <paramref name="heldIps"/> (the IPs the held brokers' claimants have) stay in the bootstrap group.
     /// </summary>
     public static (List<DesiredTargetGroup> Groups, List<Finding> Findings, HashSet<int> Unwired) Groups(
         LinkConfig config, Nlb nlb, IReadOnlyList<BrokerIp> brokers, IReadOnlyCollection<int> heldIds, IReadOnlyCollection<string> heldIps)
@@ -56,7 +60,11 @@ internal static class NlbListeners
             }
             if (port == config.BootstrapPort)
             {
-                throw Check.Invalid("linkConfig.bootstrapPort", $"{port} is also broker {b.Id}'s listener port ({basePort} + {b.Id})");
+                findings.Add(new Finding(BootstrapPortConflict, Registry.BrokerKey(b.Id),
+                    $"broker {b.Id} needs listener port {basePort} + {b.Id} = {port}, the bootstrapPort: the bootstrap listener keeps it, "
+                    + $"broker {b.Id} gets no listener and no record"));
+                unwired.Add(b.Id);
+                continue;
             }
             groups.Add(Group(config, nlb, Registry.BrokerKey(b.Id), [b.Ip], port));
         }

@@ -16,9 +16,20 @@ public sealed class Handlers
     public Stream Triage(Stream input) =>
         Write(Triager.Triage(Read(input, Context.TriageInput)), Context.TriageOutput);
 
-    /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes.</summary>
-    public Stream Plan(Stream input) =>
-        Write(Planner.Plan(Read(input, Context.PlanInput)), Context.PlanOutput);
+    /// <summary>
+    /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes, in
+    /// the passes <see cref="Planner"/> describes.
+    /// </summary>
+    public Stream Plan(Stream input)
+    {
+        var plan = Read(input, Context.PlanInput);
+        return plan.Pass switch
+        {
+            "link" => Write(Planner.PlanLink(plan), Context.LinkPlan),
+            "zone" => Write(Planner.PlanZone(plan), Context.ZonePage),
+            _ => Write(Planner.Plan(plan), Context.PlanOutput),
+        };
+    }
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Onboard</c>: an onboarding operation, validated against the

@@ -102,9 +102,8 @@ public sealed class GuardTests
 
         var plan = Planner.Plan(input);
 
-        var linkConfig = LinkConfigReader.Read(input.LinkConfig);
-        var measured = Policies.Measure(unguarded.Changes, Observation.Read(input, linkConfig, LinkKinds.Observe(linkConfig)), linkConfig);
-        Assert.Equal((targets, records), (measured.Targets.ToString(), measured.Records.ToString()));
+        var (link, zones) = Planner.LinkAndZones(input);
+        Assert.Equal((targets, records), (link.Guard.Targets.ToString(), Policies.RecordShare(zones).ToString()));
         if (outcome == "applied")
         {
             JsonAssert.Equal(unguarded.Changes, plan.Changes, Context.PlanChanges);

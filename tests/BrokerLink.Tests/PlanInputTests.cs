@@ -82,7 +82,7 @@ public sealed class PlanInputTests
     [Theory]
     [InlineData("linkConfig",                                           Absent,            "linkConfig: missing")]
     [InlineData("linkConfig",                                           "\"{\"",           "linkConfig: Expected depth to be zero")]
-    [InlineData("pass",                                                 "\"dry\"",         "pass: 'dry' is not apply or verify")]
+    [InlineData("pass",                                                 "\"dry\"",         "pass: 'dry' is not check, link, zone, decide, apply or verify")]
     [InlineData("clusterState",                                         Absent,            "clusterState: missing")]
     [InlineData("nodes",                                                Absent,            "nodes: missing")]
     [InlineData("nodes.page",                                           "null",            "nodes.page: missing")]
@@ -189,7 +189,8 @@ public sealed class PlanInputTests
         Assert.Equal(["Name", "Type", "AliasTarget"], alias.Select(p => p.Key));
         var txt = plan["changes"]!["upsertRecords"]![0]!["changes"]![1]!["ResourceRecordSet"]!.AsObject();
         Assert.Equal(["Name", "Type", "Ttl", "ResourceRecords"], txt.Select(p => p.Key));
-        Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary", "serverProperties", "observe"],
+        Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary", "serverProperties", "observe",
+            "clusterState", "names", "upsertZones", "deleteZones"],
             plan.AsObject().Select(p => p.Key));
         Assert.True(plan["observe"] is null && plan["serverProperties"]!.AsArray().Count == 0);
         Assert.Equal(["createTargetGroups", "createListeners", "registerTargets", "upsertRecords", "deregisterTargets", "deleteRecords", "deleteListeners", "deleteTargetGroups"],

@@ -84,7 +84,18 @@ public sealed class PlanScenarioTests
               "summary": { "brokers": 2, "writeCalls": 11, "targetGroupsCreated": 3, "listenersCreated": 3, "targetsRegistered": 4,
                            "targetsDeregistered": 0, "recordsUpserted": 8, "recordsDeleted": 0, "listenersDeleted": 0, "targetGroupsDeleted": 0 },
               "serverProperties": [],
-              "observe": null
+              "observe": null,
+              "clusterState": "ACTIVE",
+              "names": [ "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com" ],
+              "upsertZones": [
+                { "hostedZoneId": "Z0ANALYTICS", "roleArn": null, "retiring": false, "alias":
+                  { "HostedZoneId": "Z7HUB22UULQXV", "DnsName": "vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com", "EvaluateTargetHealth": false },
+                  "records": null },
+                { "hostedZoneId": "Z0PROVIDER", "roleArn": null, "retiring": false, "alias":
+                  { "HostedZoneId": "Z26RNL4JYFTOTI", "DnsName": "orders-nlb-50dc6c495c0c9188.elb.us-east-1.amazonaws.com", "EvaluateTargetHealth": false },
+                  "records": null }
+              ],
+              "deleteZones": []
             }
             """, System.Text.Json.Nodes.JsonNode.Parse(ReadAll(plan)));
     }

@@ -221,13 +221,13 @@ class GuardsAndIsolation(ScenarioCase):
         late = self.world("boot-late", cluster_name="boot-late", bootstrap_port=9004)  # free while there are 3 brokers
         self.converge(good)
         self.converge(late)
-        sc.update_broker_count(aws, late.cluster_arn, 5)
+        sc.update_broker_count(aws, late.cluster_arn, 6)  # MSK adds brokers a multiple of the 3 AZs at a time
         sc.wait_cluster_active(aws, late.cluster_arn)
         added = {b.broker_id: b for b in sc.brokers(aws, late.cluster_arn)}
         moved = cloud.replace_broker(good.cluster_arn, 2)
         sweep = sc.load_event("schedule-sweep.json", good)
 
-        status, output, history, writes = self.execute("sweep: brokers 4-5 added, broker 4's port is the bootstrap port", sweep)
+        status, output, history, writes = self.execute("sweep: brokers 4-6 added, broker 4's port is the bootstrap port", sweep)
 
         self.assertEqual("SUCCEEDED", status, output)
         results = {r["linkId"]: r for r in output["results"]}
@@ -236,16 +236,18 @@ class GuardsAndIsolation(ScenarioCase):
         result = results[late.link_id]
         self.assertEqual(("succeeded", True, True), (result["status"], result["converged"], result["applied"]))
         self.assertEqual([("BootstrapPortConflict", "broker-4")], [(f["code"], f["subject"]) for f in result["findings"]])
-        self.assertEqual([1, 2, 3, 5], [a["brokerId"] for a in result["advertisedListeners"]])
-        # Broker 5 is wired; broker 4 gets nothing, and the bootstrap listener keeps its port, without broker 4.
+        self.assertEqual([1, 2, 3, 5, 6], [a["brokerId"] for a in result["advertisedListeners"]])
+        # Brokers 5 and 6 are wired; broker 4 gets nothing, and the bootstrap listener keeps its port, without broker 4.
         view = sc.link_view(aws, late)
-        self.assertEqual({"broker-1", "broker-2", "broker-3", "broker-5", "bootstrap"}, set(view.target_groups))
-        self.assertEqual([f"{added[5].ip}:9094"], view.target_groups["broker-5"]["targets"])
-        self.assertEqual(sorted(f"{added[n].ip}:9094" for n in (1, 2, 3, 5)), view.target_groups["bootstrap"]["targets"])
-        self.assertEqual({9001: "broker-1", 9002: "broker-2", 9003: "broker-3", 9004: "bootstrap", 9005: "broker-5"},
+        self.assertEqual({"broker-1", "broker-2", "broker-3", "broker-5", "broker-6", "bootstrap"}, set(view.target_groups))
+        for n in (5, 6):
+            self.assertEqual([f"{added[n].ip}:9094"], view.target_groups[f"broker-{n}"]["targets"])
+        self.assertEqual(sorted(f"{added[n].ip}:9094" for n in (1, 2, 3, 5, 6)), view.target_groups["bootstrap"]["targets"])
+        self.assertEqual({9001: "broker-1", 9002: "broker-2", 9003: "broker-3", 9004: "bootstrap", 9005: "broker-5", 9006: "broker-6"},
                          {port: l["key"] for port, l in view.listeners.items()})
         for zone_id in late.zone_ids:
             self.assertIn((added[5].hosts[0], "A"), view.records[zone_id])
+            self.assertIn((added[6].hosts[0], "A"), view.records[zone_id])
             self.assertNotIn((added[4].hosts[0], "A"), view.records[zone_id])
         self.assertEqual(results[good.link_id]["summary"]["writeCalls"] + result["summary"]["writeCalls"], sum(writes.values()))
 

@@ -2,12 +2,11 @@ using BrokerLink.Functions.Validation;
 
 namespace BrokerLink.Functions.Planning;
 
-/// <summary>The load balancer's target groups and listeners (with the keys we own) and each zone's records.</summary>
+/// <summary>The load balancer's target groups and listeners (with the keys we own) and the targets of each group.</summary>
 internal sealed record Observed(
     IReadOnlyList<ObservedTargetGroup> TargetGroups,
     IReadOnlyList<ObservedListener> Listeners,
-    IReadOnlyDictionary<string, IReadOnlyList<Target>> Registered,
-    IReadOnlyDictionary<string, IReadOnlyList<ObservedRecord>> Zones);
+    IReadOnlyDictionary<string, IReadOnlyList<Target>> Registered);
 
 /// <summary>
 /// <see cref="Key"/> is null unless this link owns the target group. <see cref="Operator"/>: a group the operator
@@ -28,7 +27,7 @@ internal static class Observation
     /// <summary>
     /// Reads what <paramref name="spec"/> says the state machine observed: the load balancer's listeners and target groups,
     /// or the operator's configured target groups (owned, keyed <c>broker-N</c>, only when tagged <c>brokerlink:link</c>
-    /// with the link's id), and every zone.
+    /// with the link's id). Zones are read page by page by the zone pass.
     /// </summary>
     public static Observed Read(PlanInput input, LinkConfig config, ObserveSpec spec)
     {
@@ -65,7 +64,7 @@ internal static class Observation
         }
 
         var health = observesResources ? Check.Present(input.TargetHealth, "targetHealth") : input.TargetHealth ?? [];
-        return new Observed(groups, listeners, ReadTargetHealth(health), ReadZones(input.Zones, config));
+        return new Observed(groups, listeners, ReadTargetHealth(health));
     }
 
     /// <summary>Unrolls a page chain, newest page first; a newest page that says there is more is a partial read.</summary>
@@ -127,9 +126,13 @@ internal static class Observation
         return registered;
     }
 
-    private static Dictionary<string, IReadOnlyList<ObservedRecord>> ReadZones(IReadOnlyList<ZoneWire?>? zones, LinkConfig config)
+    /// <summary>
+    /// A plan made in one call (tests, tools): every zone's records as one page chain each, checked complete, as the
+    /// pages the state machine hands the zone pass one by one (the newest first in the chain, so reversed here).
+    /// </summary>
+    public static Dictionary<string, IReadOnlyList<(RecordsPage Page, string Path)>> ReadZonePages(IReadOnlyList<ZoneWire?>? zones, LinkConfig config)
     {
-        var observed = new Dictionary<string, IReadOnlyList<ObservedRecord>>();
+        var observed = new Dictionary<string, IReadOnlyList<(RecordsPage, string)>>();
         foreach (var (zone, path) in Check.Items(Check.Present(zones, "zones"), "zones"))
         {
             var id = Check.HostedZoneId(zone.HostedZoneId?.Replace("/hostedzone/", ""), $"{path}.HostedZoneId");
@@ -137,9 +140,10 @@ internal static class Observation
             {
                 throw Check.Invalid($"{path}.HostedZoneId", $"zone {id} appears twice");
             }
-            observed[id] = [.. Unroll(zone.Records, $"{path}.Records", p => p.IsTruncated == true, "has IsTruncated: true")
-                .SelectMany(p => Check.Items(p.Page.ResourceRecordSets, $"{p.Path}.ResourceRecordSets"))
-                .Select(r => ReadRecord(r.Item, r.Path))];
+            var pages = Unroll(zone.Records, $"{path}.Records", p => p.IsTruncated == true, "has IsTruncated: true").Reverse().ToList();
+            // Only the last page says the listing is complete; the ones before continue where the next one starts
+            // (which page that is, the chain says: where they continue is of no use here).
+            observed[id] = [.. pages.Select((p, i) => (p.Page with { IsTruncated = i < pages.Count - 1, NextRecordName = "-", NextRecordType = "-" }, p.Path))];
         }
         foreach (var zone in config.ObservedZones.Where(z => !observed.ContainsKey(z.HostedZoneId)))
         {
@@ -148,7 +152,7 @@ internal static class Observation
         return observed;
     }
 
-    private static ObservedRecord ReadRecord(RecordSetWire record, string path)
+    public static ObservedRecord ReadRecord(RecordSetWire record, string path)
     {
         var name = Check.Text(record.Name, $"{path}.Name");
         var type = Check.Text(record.Type, $"{path}.Type").ToUpperInvariant();

@@ -3,8 +3,14 @@ using System.Text.Json.Serialization;
 namespace BrokerLink.Functions.Planning;
 
 // The plan: a value the state machine applies list by list, in declaration order.
-// Objects the state machine passes straight to an AWS API keep the API's PascalCase names.
+// Objects the state machine passes straight to an AWS API keep the names Step Functions gives the API's members.
 
+/// <summary>
+/// The check pass's answer (<see cref="Observe"/>), or a link's plan (the decide pass). A plan's record changes are in
+/// <see cref="PlanChanges.UpsertRecords"/> and <see cref="PlanChanges.DeleteRecords"/> only when they were kept (a dry
+/// run, a plan made in one call); the state machine applies them zone by zone from <see cref="UpsertZones"/> and
+/// <see cref="DeleteZones"/> (whose deletes the guards allow), planning each zone again with <see cref="Names"/>.
+/// </summary>
 internal sealed record PlanOutput(
     string LinkId,
     string Pass,
@@ -15,7 +21,17 @@ internal sealed record PlanOutput(
     IReadOnlyList<Finding> Findings,
     PlanSummary Summary,
     IReadOnlyList<ServerPropertiesEntry> ServerProperties,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ObserveSpec? Observe);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ObserveSpec? Observe)
+{
+    /// <summary>The cluster's state when it was observed; null for a kind without a cluster (and in the check pass).</summary>
+    public string? ClusterState { get; init; }
+
+    public IReadOnlyList<string>? Names { get; init; }
+
+    public IReadOnlyList<ZoneWork>? UpsertZones { get; init; }
+
+    public IReadOnlyList<ZoneWork>? DeleteZones { get; init; }
+}
 
 /// <summary>ec2-self-managed: the lines broker <see cref="BrokerId"/> (instance <see cref="InstanceId"/>) needs in its server.properties.</summary>
 internal sealed record ServerPropertiesEntry(int BrokerId, string InstanceId, IReadOnlyList<string> Lines);

@@ -22,7 +22,14 @@ internal sealed record PlanInput(
     VpcEndpointsPage? VpcEndpoints = null,
     NetworkInterfacesPage? NetworkInterfaces = null,
     LinkItemWire? Item = null,
-    string? StateMachineArn = null);
+    string? StateMachineArn = null,
+    string? ZoneRoleArn = null,
+    ZoneWork? Zone = null,
+    IReadOnlyList<string>? Names = null,
+    RecordsPage? Page = null,
+    IReadOnlyList<RecordSetWire?>? Kept = null,
+    LinkPlan? Link = null,
+    IReadOnlyList<ZonePlanWire?>? ZonePlans = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;
@@ -69,7 +76,12 @@ internal sealed record TargetHealthStateWire(string? State = null);
 
 internal sealed record ZoneWire(string? HostedZoneId = null, PageChain<RecordsPage>? Records = null);
 
-internal sealed record RecordsPage(IReadOnlyList<RecordSetWire?>? ResourceRecordSets = null, bool? IsTruncated = null);
+internal sealed record RecordsPage(
+    IReadOnlyList<RecordSetWire?>? ResourceRecordSets = null,
+    bool? IsTruncated = null,
+    string? NextRecordName = null,
+    string? NextRecordType = null,
+    string? NextRecordIdentifier = null);
 
 internal sealed record RecordSetWire(
     string? Name = null,

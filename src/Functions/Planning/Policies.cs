@@ -46,78 +46,69 @@ namespace BrokerLink.Functions.Planning;
 /// </summary>
 internal static class Policies
 {
-    public static (PlanChanges Changes, Blocked? Blocked, IReadOnlyList<Finding> Findings) Apply(
-        PlanChanges changes, Observed observed, LinkConfig config, string? clusterState, Desired desired, bool allowRemovals)
+    /// <summary>
+    /// The guards over a whole link: <paramref name="changes"/> (its target group changes) and every zone's plan, counted.
+    /// Answers the changes with removals withheld when blocked, which zones' deletes may go ahead, and why not.
+    /// </summary>
+    public static (PlanChanges Changes, IReadOnlySet<string> DeletingZones, Blocked? Blocked, IReadOnlyList<Finding> Findings) Decide(
+        PlanChanges changes, IReadOnlyList<ZonePlanWire> zones, GuardFacts facts, bool allowRemovals)
     {
+        var deleting = zones.Where(z => z.Counts!.Deleted > 0).ToList();
+        var all = deleting.Select(z => z.HostedZoneId!).ToHashSet(StringComparer.Ordinal);
         // The operator asked for these removals by name (remove-link, remove-consumer, a dropped provider zone), and
         // they do not depend on the broker list: no guard applies to a retired link or to a retiring zone's records.
-        if (config.Retired)
+        if (facts.Retired)
         {
-            return (changes, null, []);
+            return (changes, all, null, []);
         }
-        var retiring = config.Retiring.Select(z => z.HostedZoneId).ToHashSet(StringComparer.Ordinal);
-        var retiringDeletes = changes.DeleteRecords.Where(b => retiring.Contains(b.HostedZoneId)).ToList();
-        if (retiringDeletes.Count == 0)
+        var retiring = deleting.Where(z => z.Retiring == true).Select(z => z.HostedZoneId!).ToHashSet(StringComparer.Ordinal);
+        var current = zones.Where(z => z.Retiring != true).ToList();
+        if (!changes.AnyRemovals && current.All(z => z.Counts!.Deleted == 0))
         {
-            return Guard(changes, observed, config, clusterState, desired, allowRemovals);
+            return (changes, all, null, []);
         }
-        var (guarded, blocked, findings) = Guard(
-            changes with { DeleteRecords = [.. changes.DeleteRecords.Where(b => !retiring.Contains(b.HostedZoneId))] },
-            observed, config, clusterState, desired, allowRemovals);
-        // OrderBy is stable: batches keep their order within a zone.
-        var deletes = guarded.DeleteRecords.Concat(retiringDeletes).OrderBy(b => b.HostedZoneId, StringComparer.Ordinal).ToList();
-        return (guarded with { DeleteRecords = deletes }, blocked, findings);
-    }
-
-    private static (PlanChanges Changes, Blocked? Blocked, IReadOnlyList<Finding> Findings) Guard(
-        PlanChanges changes, Observed observed, LinkConfig config, string? clusterState, Desired desired, bool allowRemovals)
-    {
-        if (!changes.AnyRemovals)
+        if (facts.Untrusted is { } untrusted)
         {
-            return (changes, null, []);
+            return (changes.WithoutRemovals(), retiring, untrusted, []);
         }
-        if ((ClusterNotActive(clusterState) ?? NoBrokers(desired)) is { } untrusted)
+        if (ShareExceeded(facts.Targets, RecordShare(zones), facts.MaxRemovalShare) is not { } exceeded)
         {
-            return (changes.WithoutRemovals(), untrusted, []);
-        }
-        if (ShareExceeded(changes, observed, config) is not { } exceeded)
-        {
-            return (changes, null, []);
+            return (changes, all, null, []);
         }
         return allowRemovals
-            ? (changes, null, [new Finding("RemovalGuardOverridden", "allowRemovals", $"{exceeded}; allowRemovals is true: they are removed")])
-            : (changes.WithoutRemovals(), new Blocked("RemovalShareExceeded",
+            ? (changes, all, null, [new Finding("RemovalGuardOverridden", "allowRemovals", $"{exceeded}; allowRemovals is true: they are removed")])
+            : (changes.WithoutRemovals(), retiring, new Blocked("RemovalShareExceeded",
                 $"{exceeded}: removals are withheld, additions go ahead; check the plan and run again with allowRemovals: true to remove them"), []);
+    }
+
+    /// <summary>The owned record names the zones' deletes remove against those the link owns, in its current zones.</summary>
+    public static RemovalShare RecordShare(IReadOnlyList<ZonePlanWire> zones)
+    {
+        var current = zones.Where(z => z.Retiring != true).ToList();
+        return new RemovalShare(current.Sum(z => z.Counts!.RemovedNames), current.Sum(z => z.Counts!.OwnedNames));
     }
 
     private const string NotOverridden = "removals are withheld, additions go ahead (allowRemovals does not override this)";
 
-    /// <summary>A kind without a cluster has no cluster state (null): this guard does not apply.</summary>
-    private static Blocked? ClusterNotActive(string? clusterState) => clusterState is null or "ACTIVE"
-        ? null
-        : new Blocked("ClusterNotActive", $"the cluster is {clusterState}, not ACTIVE, so its broker list is not trustworthy: {NotOverridden}");
-
-    private static Blocked? NoBrokers(Desired desired) => desired.Brokers > 0
-        ? null
-        : new Blocked("NoBrokers", $"{desired.NoBrokers}: {NotOverridden}");
+    /// <summary>
+    /// Why the broker list cannot be trusted for removals: the cluster is not ACTIVE (a kind without a cluster has no
+    /// state: null), or no brokers were found. Null when it can.
+    /// </summary>
+    public static Blocked? Untrusted(string? clusterState, Desired desired) =>
+        clusterState is not (null or "ACTIVE")
+            ? new Blocked("ClusterNotActive", $"the cluster is {clusterState}, not ACTIVE, so its broker list is not trustworthy: {NotOverridden}")
+            : desired.Brokers > 0 ? null : new Blocked("NoBrokers", $"{desired.NoBrokers}: {NotOverridden}");
 
     /// <summary>Why the plan removes too much, or null when it stays within <c>guards.maxRemovalShare</c>.</summary>
-    private static string? ShareExceeded(PlanChanges changes, Observed observed, LinkConfig config)
-    {
-        var (targets, records) = Measure(changes, observed, config);
-        var max = config.MaxRemovalShare;
-        return targets.Exceeds(max) || records.Exceeds(max)
+    private static string? ShareExceeded(RemovalShare targets, RemovalShare records, double max) =>
+        targets.Exceeds(max) || records.Exceeds(max)
             ? $"the plan removes {targets.Removed} of {targets.Owned} registered targets ({Check.Show(targets.Rounded)}) "
                 + $"and {records.Removed} of {records.Owned} owned record names ({Check.Show(records.Rounded)}), "
                 + $"more than guards.maxRemovalShare {Check.Show(max)}"
             : null;
-    }
 
-    /// <summary>What the plan removes against what the link owns, counted as the table above says.</summary>
-    public static (RemovalShare Targets, RemovalShare Records) Measure(PlanChanges changes, Observed observed, LinkConfig config) =>
-        (TargetShare(changes, observed), RecordShare(changes, observed, config));
-
-    private static RemovalShare TargetShare(PlanChanges changes, Observed observed)
+    /// <summary>The targets the link's target group changes remove against those it owns, counted as the table above says.</summary>
+    public static RemovalShare TargetShare(PlanChanges changes, Observed observed)
     {
         int RegisteredIn(ObservedTargetGroup group) => (observed.Registered.GetValueOrDefault(group.Arn) ?? throw new IncompleteObservationException(
             $"targetHealth: no DescribeTargetHealth output for target group {group.Arn} ({group.Key}), which this link owns")).Count;
@@ -128,17 +119,6 @@ internal static class Policies
         var deleted = changes.DeleteTargetGroups.Sum(d => RegisteredIn(owned[d.TargetGroupArn]));
         return new RemovalShare(deregistered + deleted, owned.Values.Sum(RegisteredIn));
     }
-
-    private static RemovalShare RecordShare(PlanChanges changes, Observed observed, LinkConfig config)
-    {
-        var ownValue = Registry.TxtValue(config.LinkId);
-        var owned = config.Zones.Sum(z => observed.Zones[z.HostedZoneId].Where(r => RecordDiff.IsOwnershipRecord(r, ownValue)).Select(r => r.Name).Distinct().Count());
-        var removed = changes.DeleteRecords
-            .SelectMany(b => b.Changes.Select(c => (b.HostedZoneId, Names.Normalise(c.ResourceRecordSet.Name))))
-            .Distinct()
-            .Count();
-        return new RemovalShare(removed, owned);
-    }
 }
 
 internal sealed record RemovalShare(int Removed, int Owned)
@@ -147,6 +127,7 @@ internal sealed record RemovalShare(int Removed, int Owned)
     // when they are equal, so exactly the share is never mistaken for more.
     public bool Exceeds(double max) => Removed > 0 && (double)Removed / Owned > max;
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public double Rounded => Owned == 0 ? 0 : Math.Round((double)Removed / Owned, 2);
 
     public override string ToString() => $"{Removed}/{Owned}";

@@ -1,7 +1,7 @@
 namespace BrokerLink.Functions.Planning;
 
 /// <summary>
-/// Alias records and their ownership TXT records, per zone and name. Names compare normalised (lower case, no
+/// Alias records and their ownership TXT records of one zone, per name. Names compare normalised (lower case, no
 /// trailing dot, <c>\052</c> as <c>*</c>); record sets with a SetIdentifier are never ours.
 /// <code>
 /// observed at the name                            desired   action
@@ -17,64 +17,58 @@ namespace BrokerLink.Functions.Planning;
 internal static class RecordDiff
 {
     public static (List<RecordBatch> Upserts, List<RecordBatch> Deletes, List<Finding> Findings) Diff(
-        string linkId, IReadOnlyList<Zone> zones, IReadOnlyList<DesiredRecord> desired, Observed observed)
+        string linkId, Zone zone, IEnumerable<DesiredRecord> desired, IEnumerable<ObservedRecord> observed)
     {
-        var (upserts, deletes, findings) = (new List<RecordBatch>(), new List<RecordBatch>(), new List<Finding>());
+        var findings = new List<Finding>();
         var ownValue = Registry.TxtValue(linkId);
+        var atName = observed.ToLookup(r => r.Name);
+        var wanted = desired.DistinctBy(d => d.Name).ToDictionary(d => d.Name);
+        var upsertGroups = new List<IReadOnlyList<RecordChange>>();
+        var deleteGroups = new List<IReadOnlyList<RecordChange>>();
 
-        foreach (var zone in zones.OrderBy(z => z.HostedZoneId, StringComparer.Ordinal))
+        foreach (var d in wanted.Values.OrderBy(d => d.Name, StringComparer.Ordinal))
         {
-            var atName = observed.Zones[zone.HostedZoneId].ToLookup(r => r.Name);
-            var wanted = desired.Where(d => d.HostedZoneId == zone.HostedZoneId).DistinctBy(d => d.Name).ToDictionary(d => d.Name);
-            var upsertGroups = new List<IReadOnlyList<RecordChange>>();
-            var deleteGroups = new List<IReadOnlyList<RecordChange>>();
-
-            foreach (var d in wanted.Values.OrderBy(d => d.Name, StringComparer.Ordinal))
+            var records = atName[d.Name].ToList();
+            var a = records.FirstOrDefault(r => r.Type == "A" && r.SetIdentifier is null);
+            var txt = records.FirstOrDefault(r => r.Type == "TXT" && r.SetIdentifier is null);
+            var blocker = records.FirstOrDefault(r => r.Type == "CNAME" || (r.SetIdentifier is not null && r.Type is "A" or "TXT"));
+            var conflict = (blocker, txt, a) switch
             {
-                var records = atName[d.Name].ToList();
-                var a = records.FirstOrDefault(r => r.Type == "A" && r.SetIdentifier is null);
-                var txt = records.FirstOrDefault(r => r.Type == "TXT" && r.SetIdentifier is null);
-                var blocker = records.FirstOrDefault(r => r.Type == "CNAME" || (r.SetIdentifier is not null && r.Type is "A" or "TXT"));
-                var conflict = (blocker, txt, a) switch
-                {
-                    ({ } b, _, _) => b.SetIdentifier is null ? "a CNAME record exists at the name" : $"a {b.Type} record with SetIdentifier '{b.SetIdentifier}' exists at the name",
-                    (_, { } t, _) when !t.Values.Contains(ownValue) => "its TXT record is not BrokerLink's for this link",
-                    (_, null, { }) => "an A record exists without BrokerLink's ownership TXT record",
-                    _ => null,
-                };
-                if (conflict is not null)
-                {
-                    findings.Add(new Finding("RecordConflict", d.Name, $"zone {zone.HostedZoneId}: {conflict}: it is left alone"));
-                    continue;
-                }
-
-                var desiredA = new ResourceRecordSet(d.Name, "A", AliasTarget: d.Alias);
-                var desiredTxt = new ResourceRecordSet(d.Name, "TXT", Registry.TxtTtl, [new ResourceRecord(ownValue)]);
-                var aCurrent = a is not null && SameAlias(a.Raw.AliasTarget, d.Alias);
-                var txtCurrent = a is not null && txt is not null && txt.Raw.Ttl == Registry.TxtTtl && txt.Values.SequenceEqual([ownValue]);
-                var group = new[] { aCurrent ? null : desiredA, txtCurrent ? null : desiredTxt }
-                    .OfType<ResourceRecordSet>()
-                    .Select(r => new RecordChange("UPSERT", r))
-                    .ToList();
-                if (group.Count > 0)
-                {
-                    upsertGroups.Add(group);
-                }
+                ({ } b, _, _) => b.SetIdentifier is null ? "a CNAME record exists at the name" : $"a {b.Type} record with SetIdentifier '{b.SetIdentifier}' exists at the name",
+                (_, { } t, _) when !t.Values.Contains(ownValue) => "its TXT record is not BrokerLink's for this link",
+                (_, null, { }) => "an A record exists without BrokerLink's ownership TXT record",
+                _ => null,
+            };
+            if (conflict is not null)
+            {
+                findings.Add(new Finding("RecordConflict", d.Name, $"zone {zone.HostedZoneId}: {conflict}: it is left alone"));
+                continue;
             }
 
-            foreach (var name in atName.Select(g => g.Key).Where(n => !wanted.ContainsKey(n)).Order(StringComparer.Ordinal))
+            var desiredA = new ResourceRecordSet(d.Name, "A", AliasTarget: d.Alias);
+            var desiredTxt = new ResourceRecordSet(d.Name, "TXT", Registry.TxtTtl, [new ResourceRecord(ownValue)]);
+            var aCurrent = a is not null && SameAlias(a.Raw.AliasTarget, d.Alias);
+            var txtCurrent = a is not null && txt is not null && txt.Raw.Ttl == Registry.TxtTtl && txt.Values.SequenceEqual([ownValue]);
+            var group = new[] { aCurrent ? null : desiredA, txtCurrent ? null : desiredTxt }
+                .OfType<ResourceRecordSet>()
+                .Select(r => new RecordChange("UPSERT", r))
+                .ToList();
+            if (group.Count > 0)
             {
-                var txt = atName[name].FirstOrDefault(r => IsOwnershipRecord(r, ownValue));
-                if (txt is not null)
-                {
-                    deleteGroups.Add([.. atName[name].Where(r => r.Type == "A" && r.SetIdentifier is null).Append(txt).Select(r => new RecordChange("DELETE", r.Raw))]);
-                }
+                upsertGroups.Add(group);
             }
-
-            upserts.AddRange(Batching.Batch(zone, upsertGroups));
-            deletes.AddRange(Batching.Batch(zone, deleteGroups));
         }
-        return (upserts, deletes, findings);
+
+        foreach (var name in atName.Select(g => g.Key).Where(n => !wanted.ContainsKey(n)).Order(StringComparer.Ordinal))
+        {
+            var txt = atName[name].FirstOrDefault(r => IsOwnershipRecord(r, ownValue));
+            if (txt is not null)
+            {
+                deleteGroups.Add([.. atName[name].Where(r => r.Type == "A" && r.SetIdentifier is null).Append(txt).Select(r => new RecordChange("DELETE", r.Raw))]);
+            }
+        }
+
+        return ([.. Batching.Batch(zone, upsertGroups)], [.. Batching.Batch(zone, deleteGroups)], findings);
     }
 
     /// <summary>The registry's mark on a name: our TXT record, without a SetIdentifier.</summary>

@@ -60,6 +60,62 @@ def endpoint_ips(ec2, vpc_endpoint_id: str) -> list[str]:
     return sorted(eni["PrivateIpAddress"] for eni in interfaces["NetworkInterfaces"])
 
 
+class Reconciliation:
+    """A sweep and the Apply executions it started, read as one run (see LocalCloud.reconcile). `summary`: the sweep's
+    Summarise output (from its events when the sweep failed) with each handed-over link's Apply result in its place."""
+
+    def __init__(self, status, output, history, sweep, applies, summary, sweep_events):
+        self.status, self.output, self.history, self.sweep, self.applies = status, output, history, sweep, applies
+        self.summary, self.sweep_events = summary, sweep_events
+        self.observes = []  # the Observe executions the run started (sweep and Apply), with their events
+
+    @property
+    def observe_events(self):
+        """Every event of the run's Observe executions (what CloudWatch Logs would hold at level ALL)."""
+        return [e for o in self.observes for e in o["events"]]
+
+    @staticmethod
+    def _summarised(described, events):
+        """An execution's Summarise output: its own output, or (when it failed after summarising) Summarise's result."""
+        if described.get("output"):
+            return json.loads(described["output"])
+        entered = [e["id"] for e in events if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Summarise"]
+        done = [e for e in events if e["type"] == "TaskSucceeded" and entered and e["id"] > entered[-1]]
+        return json.loads(done[0]["taskSucceededEventDetails"]["output"])["Payload"] if done else None
+
+    @classmethod
+    def of(cls, sweep, sweep_events, applies, histories):
+        failures = []
+        output = cls._summarised(sweep, sweep_events)
+        if sweep["status"] != "SUCCEEDED":
+            failures.append((sweep.get("error") or "States.Timeout", sweep.get("cause") or ""))
+        by_arn = {a["executionArn"]: (a, h) for a, h in zip(applies, histories)}
+        for i, result in enumerate((output or {}).get("results") or []):
+            if result.get("status") != "applying":
+                continue
+            if result["applyExecutionArn"] not in by_arn:
+                raise LocalCloudError(f"the sweep started {result['applyExecutionArn']}, which is not listed")
+            applied, history = by_arn[result["applyExecutionArn"]]
+            done = cls._summarised(applied, history)
+            output["results"][i] = (done["results"][0] if done and done.get("results") else
+                                    {"linkId": result["linkId"], "reason": result.get("reason"), "status": "failed",
+                                     "error": applied.get("error"), "cause": applied.get("cause")})
+        for applied in applies:
+            if applied["status"] != "SUCCEEDED":
+                failures.append((applied.get("error") or applied["status"], applied.get("cause") or ""))
+        events = [e for h in histories for e in h if e["type"] != "ExecutionFailed"]
+        if output is not None and "results" in output:
+            output["converged"] = not failures and all(
+                (not r["plan"]["hasChanges"] and r["plan"]["blocked"] is None) if r.get("dryRun") else r.get("converged", False)
+                for r in output["results"])
+        if not failures:
+            return cls("SUCCEEDED", output, events, sweep, applies, output, sweep_events)
+        error, cause = failures[0] if len(failures) == 1 else (
+            "BrokerLink.LinksFailed", "; ".join(f"{e}: {c}" for e, c in failures))
+        events.append({"type": "ExecutionFailed", "executionFailedEventDetails": {"error": error, "cause": cause}})
+        return cls("FAILED", None, events, sweep, applies, output, sweep_events)
+
+
 class LocalCloud:
     def __init__(self, params=None, template=None, host_dll=None, ready_timeout=60.0, extra_args=()):
         self.params = dict(params or {})
@@ -187,14 +243,57 @@ class LocalCloud:
         return self.client("lambda", endpoint=self.lambda_endpoint)
 
     def start_execution_and_wait(self, execution_input, state_machine="reconcile", timeout=120.0, name=None):
-        """Runs an execution to its end: (status, output or None, history events)."""
+        """Runs an execution to its end: (status, output or None, history events). `reconcile` is a sweep and the
+        Apply executions it starts, as `reconcile()` runs them."""
+        if state_machine == "reconcile":
+            self.last_reconciliation = run = self.reconcile(execution_input, timeout)
+            return run.status, run.output, run.history
         execution_arn = self.start_execution(execution_input, state_machine, name)
         described = self.wait_for_execution(execution_arn, timeout)
         output = described.get("output")
         return described["status"], json.loads(output) if output else None, self.execution_history(execution_arn)
 
-    def start_execution(self, execution_input, state_machine="reconcile", name=None):
-        """Starts an execution (input: a dict, or the path of a JSON file) and returns its ARN."""
+    def reconcile(self, execution_input, timeout=120.0):
+        """What EventBridge or an operator sets off: the sweep (Express, run synchronously here), then every Apply
+        execution it started (the Apply machine's executions named `<link id>-<the sweep's name>`), to their end.
+        The answer reads as one run: its status, the sweep's output with each handed-over link's Apply result in
+        its place, and the Apply executions' histories, ending in one ExecutionFailed event when anything failed."""
+        if isinstance(execution_input, (str, Path)) and Path(execution_input).is_file():
+            execution_input = json.loads(Path(execution_input).read_text())
+        mark = self.express_mark()
+        sweep = self._stepfunctions().start_sync_execution(
+            stateMachineArn=self.state_machines["sweep"], input=json.dumps(execution_input))
+        applies = self._applies_of(sweep["name"])
+        deadline = time.monotonic() + timeout
+        finished = [self.wait_for_execution(arn, max(1.0, deadline - time.monotonic())) for arn in applies]
+        sweep_events = self.post("sfn/express-execution", {"executionArn": sweep["executionArn"]})["events"]
+        run = Reconciliation.of(sweep, sweep_events, finished, [self.execution_history(arn) for arn in applies])
+        run.observes = self.express_executions(after=mark)
+        return run
+
+    def express_mark(self, state_machine="observe"):
+        """How many Express executions the machine has started: pass it to express_executions(after=...) later."""
+        return self.post("sfn/express-executions", {"stateMachineArn": self.state_machines[state_machine],
+                                                    "after": 2 ** 31})["count"]  # past the end: the count alone
+
+    def express_executions(self, state_machine="observe", after=0, events=True):
+        """The machine's Express executions started after the mark, in start order, each with its `events`."""
+        return self.post("sfn/express-executions", {"stateMachineArn": self.state_machines[state_machine],
+                                                    "after": after, "events": events})["executions"]
+
+    def _applies_of(self, sweep_name):
+        arns, token = [], None
+        while True:
+            page = self._stepfunctions().list_executions(
+                stateMachineArn=self.state_machines["apply"], maxResults=1000, **({"nextToken": token} if token else {}))
+            arns += [e["executionArn"] for e in page["executions"] if e["name"].endswith(f"-{sweep_name}")]
+            token = page.get("nextToken")
+            if not token:
+                return sorted(arns)
+
+    def start_execution(self, execution_input, state_machine="apply", name=None):
+        """Starts an execution (input: a dict, or the path of a JSON file) and returns its ARN; by default an Apply
+        execution (one link's reconcile, with a history)."""
         if isinstance(execution_input, (str, Path)) and Path(execution_input).is_file():
             execution_input = json.loads(Path(execution_input).read_text())
         args = {"stateMachineArn": self.state_machines.get(state_machine, state_machine),

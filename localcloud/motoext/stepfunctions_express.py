@@ -16,9 +16,12 @@ with HTTP 500, and fails an `aws-sdk:sfn:startSyncExecution` task inside its int
 Boto3 sends StartSyncExecution to the host prefix `sync-`: a client for a local endpoint needs
 `Config(inject_host_prefix=False)` (the interpreter's clients have it).
 
-Test-only: `POST /_brokerlink/sfn/express-executions {"stateMachineArn"}` lists the Express executions of a machine
+Test-only: `POST /_brokerlink/sfn/express-executions {"stateMachineArn", "after", "events"}` lists the Express
+executions of a machine in the order they started (from the `after`-th on; with their events when `events` is true),
 with their status, output, error and cause, history event count, state transitions, billed duration and largest
-payload (what CloudWatch Logs and the bill would show for them on AWS).
+payload (what CloudWatch Logs and the bill would show for them on AWS); `POST /_brokerlink/sfn/express-execution
+{"executionArn"}` answers one of them with its `events` (what CloudWatch Logs holds at log level ALL with execution
+data).
 """
 
 import copy
@@ -297,14 +300,33 @@ def _patch_responses():
     StepFunctionResponse.start_sync_execution = start_sync_execution
 
 
+@route("POST", "sfn/express-execution")
+def express_execution(body):
+    """One Express execution with its events: what CloudWatch Logs would hold with IncludeExecutionData."""
+    arn = body.get("executionArn")
+    with _lock:
+        record = _executions.get(arn) if isinstance(arn, str) else None
+    if record is None:
+        raise ApiError(404, f"no Express execution {arn!r}")
+    return dict(record.describe(), events=_jsonable(record.events()))
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+
+
 @route("POST", "sfn/express-executions")
 def express_executions(body):
-    arn = body.get("stateMachineArn")
-    if not isinstance(arn, str) or not arn:
-        raise ApiError(400, 'expected {"stateMachineArn": "<an Express state machine ARN>"}')
+    """The machine's Express executions in the order they started, from the `after`-th on (default 0), with their
+    events when `events` is true; `count`: how many it has started in all (a mark for a later `after`)."""
+    arn, after, with_events = body.get("stateMachineArn"), body.get("after", 0), body.get("events", False)
+    if not isinstance(arn, str) or not arn or not isinstance(after, int) or after < 0 or not isinstance(with_events, bool):
+        raise ApiError(400, 'expected {"stateMachineArn": "<an Express state machine ARN>", "after": <n >= 0>, "events": <bool>}')
     with _lock:
         records = [r for r in _executions.values() if r.state_machine_arn == arn]
-    return {"executions": [r.describe() for r in records]}
+    return {"count": len(records),
+            "executions": [dict(r.describe(), events=_jsonable(r.events())) if with_events else r.describe()
+                           for r in records[after:]]}
 
 
 def install():

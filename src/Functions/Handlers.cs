@@ -27,6 +27,7 @@ public sealed class Handlers
         {
             "link" => Write(Planner.PlanLink(plan), Context.LinkPlan),
             "zone" => Write(Planner.PlanZone(plan), Context.ZonePage),
+            "instances" => Write(Planner.DigestInstances(plan), Context.InstancesDigest),
             _ => Write(Planner.Plan(plan), Context.PlanOutput),
         };
     }

@@ -82,7 +82,7 @@ public sealed class PlanInputTests
     [Theory]
     [InlineData("linkConfig",                                           Absent,            "linkConfig: missing")]
     [InlineData("linkConfig",                                           "\"{\"",           "linkConfig: Expected depth to be zero")]
-    [InlineData("pass",                                                 "\"dry\"",         "pass: 'dry' is not check, link, zone, decide, apply or verify")]
+    [InlineData("pass",                                                 "\"dry\"",         "pass: 'dry' is not check, link, zone, instances, decide, apply or verify")]
     [InlineData("clusterState",                                         Absent,            "clusterState: missing")]
     [InlineData("nodes",                                                Absent,            "nodes: missing")]
     [InlineData("nodes.page",                                           "null",            "nodes.page: missing")]
@@ -190,7 +190,7 @@ public sealed class PlanInputTests
         var txt = plan["changes"]!["upsertRecords"]![0]!["changes"]![1]!["ResourceRecordSet"]!.AsObject();
         Assert.Equal(["Name", "Type", "Ttl", "ResourceRecords"], txt.Select(p => p.Key));
         Assert.Equal(["linkId", "pass", "hasChanges", "blocked", "changes", "advertisedListeners", "findings", "summary", "serverProperties", "observe",
-            "clusterState", "names", "upsertZones", "deleteZones"],
+            "clusterArn", "clusterState", "loadBalancerArn", "names", "upsertZones", "deleteZones"],
             plan.AsObject().Select(p => p.Key));
         Assert.True(plan["observe"] is null && plan["serverProperties"]!.AsArray().Count == 0);
         Assert.Equal(["createTargetGroups", "createListeners", "registerTargets", "upsertRecords", "deregisterTargets", "deleteRecords", "deleteListeners", "deleteTargetGroups"],

@@ -85,7 +85,9 @@ public sealed class PlanScenarioTests
                            "targetsDeregistered": 0, "recordsUpserted": 8, "recordsDeleted": 0, "listenersDeleted": 0, "targetGroupsDeleted": 0 },
               "serverProperties": [],
               "observe": null,
+              "clusterArn": "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0b9f3c1e-1111-2222-3333-444455556666-2",
               "clusterState": "ACTIVE",
+              "loadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders-nlb/50dc6c495c0c9188",
               "names": [ "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com", "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com" ],
               "upsertZones": [
                 { "hostedZoneId": "Z0ANALYTICS", "roleArn": null, "retiring": false, "alias":

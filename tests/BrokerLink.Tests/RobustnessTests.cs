@@ -67,7 +67,7 @@ public sealed class RobustnessTests
     {
         // One result of each shape: converged, a dry run's plan, blocked (failed with a summary), caught (failed without).
         const string input = """
-            {"trigger": "schedule", "dryRun": false, "timestamp": "2025-01-31T12:00:00.123Z", "results": [
+            {"stage": "sweep", "trigger": "schedule", "dryRun": false, "timestamp": "2025-01-31T12:00:00.123Z", "results": [
               {"linkId": "alpha", "reason": "r", "status": "succeeded", "converged": true, "applied": true,
                "summary": {"brokers": 3, "writeCalls": 12}, "advertisedListeners": [], "findings": [{"code": "c", "subject": "s", "message": "m"}]},
               {"linkId": "beta", "reason": "r", "status": "succeeded", "dryRun": true,

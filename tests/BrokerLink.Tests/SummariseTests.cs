@@ -80,11 +80,32 @@ public sealed class SummariseTests
         ["linkId"] = id, ["reason"] = "scheduled sweep", ["status"] = "failed", ["error"] = "BrokerLink.InvalidInput", ["cause"] = cause,
     };
 
+    /// <summary>What the sweep says of a link whose changes it handed to an Apply execution.</summary>
+    private static JsonObject HandedOver(string id) => new()
+    {
+        ["linkId"] = id, ["reason"] = "scheduled sweep", ["status"] = "applying",
+        ["applyExecutionArn"] = $"arn:aws:states:us-east-1:123456789012:execution:brokerlink-apply:{id}-1",
+        ["summary"] = new JsonObject { ["brokers"] = 3, ["writeCalls"] = 2 }, ["findings"] = new JsonArray(),
+    };
+
+    [Fact]
+    public void A_sweep_reports_a_handed_over_link_neither_converged_nor_failed_and_leaves_its_metrics_to_its_apply()
+    {
+        var input = Input([Converged("alpha"), HandedOver("beta")], stage: "sweep");
+
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(input), Functions.Json.Json.Context.SummariseInput));
+
+        Assert.False(summary.Output.Converged);
+        Assert.Null(summary.Output.Failed);
+        Assert.Equal(["alpha", "beta"], summary.Output.Results.Select(r => r.GetProperty("linkId").GetString()));
+        Assert.Equal(["alpha"], summary.MetricLines.Select(l => (string)JsonNode.Parse(l)!["LinkId"]!));
+    }
+
     private static string Input(IEnumerable<JsonObject> results, bool dryRun = false, string trigger = "schedule", string timestamp = EnteredTime,
-        IEnumerable<JsonObject>? invalidItems = null) =>
+        IEnumerable<JsonObject>? invalidItems = null, string stage = "apply") =>
         new JsonObject
         {
-            ["trigger"] = trigger, ["dryRun"] = dryRun, ["timestamp"] = timestamp,
+            ["stage"] = stage, ["trigger"] = trigger, ["dryRun"] = dryRun, ["timestamp"] = timestamp,
             ["invalidItems"] = new JsonArray([.. (invalidItems ?? []).Select(r => (JsonNode)r)]),
             ["results"] = new JsonArray([.. results.Select(r => (JsonNode)r)]),
         }.ToJsonString();
@@ -300,7 +321,10 @@ public sealed class SummariseTests
         { "no timestamp",          Input([Converged("alpha")]).Replace("\"timestamp\":\"2025-01-31T12:00:00.123Z\",", ""), "timestamp: missing" },
         { "a timestamp that is not a time", Input([Converged("alpha")], timestamp: "yesterday"),                       "timestamp: 'yesterday' is not an ISO 8601 time" },
         { "a date without a time", Input([Converged("alpha")], timestamp: "2025-01-31"),                              "timestamp: '2025-01-31' is not an ISO 8601 time" },
-        { "no results",            """{"trigger": "schedule", "dryRun": false, "timestamp": "2025-01-31T12:00:00Z"}""", "results: missing" },
+        { "no results",            """{"stage": "sweep", "trigger": "schedule", "dryRun": false, "timestamp": "2025-01-31T12:00:00Z"}""", "results: missing" },
+        { "no stage",              Input([Converged("alpha")]).Replace("\"stage\":\"apply\",", ""),                   "stage: missing" },
+        { "an unknown stage",      Input([Converged("alpha")], stage: "detect"),                                     "stage: 'detect' is not sweep or apply" },
+        { "a handed-over link in an apply", Input([HandedOver("alpha")]),                                             "results[0].status: 'applying' is not succeeded or failed" },
         { "no trigger",            Input([Converged("alpha")]).Replace("\"trigger\":\"schedule\",", ""),              "trigger: missing" },
         { "an unknown status",     Input([Converged("alpha"), Converged("beta")]).Replace("\"status\":\"succeeded\",\"converged\":true,\"applied\":true,\"summary\":{\"brokers\":3,\"writeCalls\":12,\"targetGroupsCreated\":0,\"listenersCreated\":0,\"targetsRegistered\":0,\"targetsDeregistered\":0,\"recordsUpserted\":0,\"recordsDeleted\":0,\"listenersDeleted\":0,\"targetGroupsDeleted\":0},\"advertisedListeners\":[],\"findings\":[]}]", "\"status\":\"done\"}]"), "results[1].status: 'done' is not succeeded or failed" },
         { "a failure without its error", Input([Caught("alpha", "x", "y")]).Replace("\"error\":\"x\",", ""),          "results[0].error: missing" },

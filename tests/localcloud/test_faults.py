@@ -55,9 +55,10 @@ def setUpModule():
 class Run:
     status: str
     output: dict | None
-    history: list
+    history: list  # the Apply execution's
     writes: Counter
     wall: float
+    observed: list = dataclasses.field(default_factory=list)  # the events of the Observe executions it started
 
     @property
     def failure(self) -> dict:
@@ -65,8 +66,9 @@ class Run:
         return failed[0] if failed else {}
 
     def task_failures(self, resource: str) -> list[str]:
-        """Errors of the failed attempts of one aws-sdk action (e.g. registerTargets), retries included."""
-        return [e["taskFailedEventDetails"]["error"] for e in self.history
+        """Errors of the failed attempts of one aws-sdk action (e.g. registerTargets), retries included, in the Apply
+        execution and the Observe executions it started."""
+        return [e["taskFailedEventDetails"]["error"] for e in self.history + self.observed
                 if e["type"] == "TaskFailed" and e["taskFailedEventDetails"].get("resource") == resource]
 
 
@@ -116,7 +118,8 @@ class Faults(unittest.TestCase):
         return self.taken + sum(injected.values()) - sum(left.values())
 
     def start(self, execution_input: dict) -> str:
-        return sfn.start_execution(stateMachineArn=cloud.state_machines["reconcile"],
+        self.observe_mark = cloud.express_mark()
+        return sfn.start_execution(stateMachineArn=cloud.state_machines["apply"],
                                    input=json.dumps(execution_input))["executionArn"]
 
     def history(self, execution_arn: str) -> list[dict]:
@@ -146,8 +149,9 @@ class Faults(unittest.TestCase):
             time.sleep(0.1)
         history = self.history(execution_arn)
         output = described.get("output")
+        observed = [e for o in cloud.express_executions(after=self.observe_mark) for e in o["events"]]
         run = Run(described["status"], json.loads(output) if output else None, history, sc.wiring_writes(history),
-                  time.monotonic() - started)
+                  time.monotonic() - started, observed)
         self.runs.append(run)
         return run
 
@@ -217,7 +221,7 @@ class Faults(unittest.TestCase):
         self.assertEqual("SUCCEEDED", run.status, (run.output, run.failure))
         self.assertTrue(run.output["converged"], run.output)
         self.assertEqual([], sc.convergence_problems(aws, world))
-        failures = [e["taskFailedEventDetails"] for e in run.history
+        failures = [e["taskFailedEventDetails"] for e in run.observed
                     if e["type"] == "TaskFailed" and e["taskFailedEventDetails"].get("resource") == "describeInstances"]
         self.assertEqual(["Ec2.Ec2Exception"] * 2, [f["error"] for f in failures])
         self.assertIn("Request limit exceeded. (Service: Ec2, Status Code: 503", failures[0]["cause"])

@@ -37,16 +37,10 @@ def setUpModule():
     GuardsAndIsolation.cloud, GuardsAndIsolation.aws = cloud, aws
 
 
-def summary_from_history(history: list[dict]) -> dict:
-    """The Summarise function's output (trigger, dryRun, converged, results, failed): the execution's
-    output when it succeeds, and still in the history when it fails."""
-    entered = [e for e in history if e["type"] == "TaskStateEntered"
-               and e["stateEnteredEventDetails"]["name"] == "Summarise"]
-    if len(entered) != 1:
-        raise AssertionError(f"Summarise ran {len(entered)} times")
-    outputs = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in history
-               if e["type"] == "TaskSucceeded" and e["id"] > entered[0]["id"]]
-    return outputs[0]["Payload"]
+def last_summary() -> dict:
+    """The last run's Summarise output (trigger, dryRun, converged, results, failed), each handed-over link's Apply
+    result in its place: the sweep's output when it succeeds, still in its events when it fails."""
+    return cloud.last_reconciliation.summary
 
 
 class GuardsAndIsolation(ScenarioCase):
@@ -86,7 +80,7 @@ class GuardsAndIsolation(ScenarioCase):
                 for kind in ("A", "TXT"):
                     self.assertIn((b.hosts[0], kind), view.records[zone_id])
         self.assertEqual(before.records, view.records)
-        summary = summary_from_history(history)
+        summary = last_summary()
         result = summary["results"][0]
         self.assertEqual(("failed", "BrokerLink.PlanBlocked", True, False),
                          (result["status"], result["error"], result["applied"], result["converged"]))
@@ -133,7 +127,7 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertEqual("ElasticLoadBalancingV2.LoadBalancerNotFoundException", failed["error"])
         self.assertTrue(failed["cause"].startswith("Link iso-a: "), failed["cause"])
         self.assertEqual([], sc.convergence_problems(aws, fine))
-        summary = summary_from_history(history)
+        summary = last_summary()
         self.assertEqual(["iso-a", "iso-b"], [r["linkId"] for r in summary["results"]])
         first, second = summary["results"]
         self.assertEqual(("failed", "ElasticLoadBalancingV2.LoadBalancerNotFoundException"), (first["status"], first["error"]))
@@ -156,7 +150,7 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertIn("; iso-c: BrokerLink.InvalidInput: linkConfig.listenerBasePort: 70000 is not a port", failed["cause"])
         self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
-        self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in summary_from_history(history)["results"]])
+        self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in last_summary()["results"]])
 
     def test_a_bad_table_item_fails_only_its_link_and_the_sweep_converges_the_others(self):
         good = self.world("item-good", cluster_name="item-good")
@@ -199,7 +193,7 @@ class GuardsAndIsolation(ScenarioCase):
                 # The good link converged in this same run, its new IP in place, and it made every write.
                 self.assertEqual([], sc.convergence_problems(aws, good))
                 self.assertIn(f'{moved["newIp"]}:9094', sc.link_view(aws, good).target_groups[sc.key_of(moved["brokerId"])]["targets"])
-                summary = summary_from_history(history)
+                summary = last_summary()
                 ran = {r["linkId"]: r for r in summary["results"]}
                 self.assertEqual(("succeeded", True, True), (ran[good.link_id]["status"], ran[good.link_id]["converged"],
                                                              ran[good.link_id]["applied"]))
@@ -207,9 +201,12 @@ class GuardsAndIsolation(ScenarioCase):
                 result = ran[None if named == "(no link id)" else bad.link_id]
                 self.assertEqual(("failed", "BrokerLink.InvalidInput"), (result["status"], result["error"]))
                 self.assertEqual(2, len(summary["results"]))
-                # Nothing was written or even read for the bad item's link: no AWS call names its cluster or load balancer.
+                # Nothing was written or even read for the bad item's link: no AWS call of the run (sweep, Observe and
+                # Apply executions) names its cluster or load balancer.
                 self.assertEqual(bad_before, sc.link_view(aws, bad))
-                calls = [e["taskScheduledEventDetails"] for e in history if e["type"] == "TaskScheduled"]
+                run = cloud.last_reconciliation
+                calls = [e["taskScheduledEventDetails"] for e in history + run.sweep_events + run.observe_events
+                         if e["type"] == "TaskScheduled"]
                 self.assertIn("aws-sdk:kafka", {c["resourceType"] for c in calls})  # the good link's
                 parameters = " ".join(c.get("parameters", "") for c in calls
                                       if c["resourceType"] not in ("lambda", "aws-sdk:dynamodb"))
@@ -308,9 +305,9 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertEqual(f"Link notready: Cluster {world.cluster_arn} is UPDATING after {POLL_ATTEMPTS} polls", failed["cause"])
         self.assertNoWrites(history)
         self.assertEqual(before, sc.snapshot(aws))
-        polls = [e for e in history if e["type"] == "TaskStateEntered"
+        polls = [e for e in cloud.last_reconciliation.observe_events if e["type"] == "TaskStateEntered"
                  and e["stateEnteredEventDetails"]["name"] == "DescribeCluster"]
-        self.assertEqual(POLL_ATTEMPTS + 1, len(polls))
+        self.assertEqual(1 + POLL_ATTEMPTS + 1, len(polls))  # the sweep's look, then the Apply's first and its polls
 
 
 if __name__ == "__main__":

@@ -72,10 +72,14 @@ class ReadyLine(unittest.TestCase):
         self.assertEqual("us-east-1", cloud.region)
         self.assertRegex(cloud.endpoint, r"^http://127\.0\.0\.1:\d+$")
         self.assertRegex(cloud.lambda_endpoint, r"^http://127\.0\.0\.1:\d+$")
-        self.assertRegex(cloud.state_machines["reconcile"], rf"^arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:")
         table = cloud.client("dynamodb").describe_table(TableName=cloud.table)["Table"]
         self.assertEqual([("pk", "HASH"), ("sk", "RANGE")], [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]])
-        cloud.client("stepfunctions").describe_state_machine(stateMachineArn=cloud.state_machines["reconcile"])
+        machine_types = {}
+        for name in ("sweep", "observe", "apply", "onboard"):
+            self.assertRegex(cloud.state_machines[name], rf"^arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:")
+            machine_types[name] = cloud.client("stepfunctions").describe_state_machine(
+                stateMachineArn=cloud.state_machines[name])["type"]
+        self.assertEqual({"sweep": "EXPRESS", "observe": "EXPRESS", "apply": "STANDARD", "onboard": "STANDARD"}, machine_types)
 
 
 class LambdaHost(unittest.TestCase):

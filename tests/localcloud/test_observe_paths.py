@@ -1,10 +1,10 @@
-"""The observation states of reconcile.asl.json, run on their own in the local cloud: for each
-combination of the check pass's `observe` flags, the Plan task's input holds every field (nothing
+"""The observation states of observe.asl.json, run on their own in the local cloud: for each
+combination of the check pass's `observe` flags, the link pass's input holds every field (nothing
 unobserved is missing: a missing JSONPath is a runtime error no Catch takes), and what is observed
 is what the AWS APIs say.
 
-The states from BeginObserve up to the Plan task are taken from the real definition; the Plan task
-becomes a Pass with the same Payload, so the execution's output is exactly what Plan would get.
+The states from BeginObserve up to the PlanLink task are taken from the real definition; PlanLink
+becomes a Pass with the same Payload, so the execution's output is exactly what the link pass would get.
 """
 import json
 import sys
@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import start_module_cloud  # noqa: E402
 from test_template import ROOT, load_asl, transitions  # noqa: E402
 
-PLAN_FIELDS = {"pass", "linkConfig", "clusterState", "loadBalancer", "nodes", "listeners", "targetGroups", "tags",
-               "targetHealth", "instances", "vpcEndpoints", "networkInterfaces", "zones", "allowRemovals"}
+PLAN_FIELDS = {"pass", "linkId", "linkConfig", "zoneRoleArn", "clusterState", "loadBalancer", "nodes", "listeners", "targetGroups",
+               "tags", "targetHealth", "instances", "vpcEndpoints", "networkInterfaces", "allowRemovals"}
 NOTHING = {"cluster": False, "loadBalancer": False, "nodes": False,
-           "vpcEndpointId": None, "instanceFilters": None, "targetGroupArns": None}
+           "vpcEndpointId": None, "instanceFilters": None, "targetGroupArns": None, "instanceTags": None}
 
 cloud = None
 aws = None
@@ -31,25 +31,23 @@ def setUpModule():
     cloud, aws = start_module_cloud()
 
 
-def link_branch(definition):
-    return definition["States"]["ReconcileLinks"]["ItemProcessor"]["States"]["ReconcileLink"]["Branches"][0]["States"]
-
-
 def observation_machine(instances_page_size=None):
-    """BeginObserve .. Plan of the real definition; Plan becomes a Pass that outputs its Payload."""
-    states = link_branch(load_asl(ROOT / "src" / "StateMachine" / "reconcile.asl.json"))
+    """BeginObserve .. PlanLink of the real definition; PlanLink becomes a Pass that outputs its Payload."""
+    states = load_asl(ROOT / "src" / "StateMachine" / "observe.asl.json")["States"]
     kept, todo = {}, ["BeginObserve"]
     while todo:
         name = todo.pop()
         if name in kept:
             continue
         state = json.loads(json.dumps(states[name]))
-        if name == "Plan":
+        if name == "PlanLink":
             kept[name] = {"Type": "Pass", "Parameters": state["Parameters"]["Payload"], "End": True}
             continue
         state.pop("Catch", None)
         kept[name] = state
         todo += [t for t in transitions(state)]
+    # The instances pass is the one function call before PlanLink: the local cloud's own Plan function digests the pages.
+    kept["DigestInstances"]["Parameters"]["FunctionName"] = "arn:aws:lambda:us-east-1:123456789012:function:PlanFunction"
     if instances_page_size:
         # EC2 pages hold at most 1000 instances; a smaller page makes a handful of instances take several.
         for name in ("DescribeInstances", "DescribeMoreInstances"):
@@ -81,8 +79,7 @@ class ObservePaths(unittest.TestCase):
             "config": {"consumers": []} | (config or {}),
             "configJson": json.dumps(config or {}),
             "cluster": {"state": cluster_state},
-            "run": {"pass": "apply"},
-            "link": {"allowRemovals": False},
+            "request": {"linkId": "paths", "allowRemovals": False},
         }
         status, output, history = cloud.start_execution_and_wait(state, self.machines[machine])
         self.assertEqual("SUCCEEDED", status, history[-3:])
@@ -119,9 +116,8 @@ class ObservePaths(unittest.TestCase):
         output, history = self.observe(NOTHING)
         self.assertEqual(
             {"clusterState": None, "loadBalancer": None, "nodes": None, "listeners": None, "targetGroups": None,
-             "tags": [], "targetHealth": [], "instances": None, "vpcEndpoints": None, "networkInterfaces": None,
-             "zones": []},
-            {k: v for k, v in output.items() if k not in ("pass", "linkConfig", "allowRemovals")})
+             "tags": [], "targetHealth": [], "instances": None, "vpcEndpoints": None, "networkInterfaces": None},
+            {k: v for k, v in output.items() if k not in ("pass", "linkId", "linkConfig", "zoneRoleArn", "allowRemovals")})
         self.assertEqual(0, sum(1 for e in history if e["type"] == "TaskScheduled"))
 
     def test_absent_observe_fields_are_not_observed(self):
@@ -190,31 +186,31 @@ class ObservePaths(unittest.TestCase):
         self.assertEqual({"NetworkInterfaces": []}, output["networkInterfaces"])
         self.assertEqual(0, self.called(history, "ec2:describeNetworkInterfaces"))
 
-    def test_instances_by_filter_as_a_page_chain(self):
+    def test_instances_by_filter_page_by_page_keeping_only_the_broker_tags(self):
         image = self.ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         value = f"ledger-{uuid.uuid4().hex[:6]}"
-        tags = [{"ResourceType": "instance", "Tags": [{"Key": "kafka-cluster", "Value": value}]}]
+        extra = [{"Key": f"team-{i}", "Value": "x" * 40} for i in range(45)]
+        tags = [{"ResourceType": "instance", "Tags": [{"Key": "kafka-cluster", "Value": value},
+                                                      {"Key": "kafka-broker-id", "Value": "1"}] + extra}]
         # One reservation each: moto pages by reservation.
         ids = {self.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=self.subnets[0],
                                       TagSpecifications=tags)["Instances"][0]["InstanceId"] for _ in range(7)}
         self.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=self.subnets[0])  # not a broker
         filters = [{"Name": "tag:kafka-cluster", "Values": [value]}]
+        observe = NOTHING | {"instanceFilters": filters, "instanceTags": ["kafka-cluster", "kafka-broker-id"]}
 
-        output, history = self.observe(NOTHING | {"instanceFilters": filters}, machine="small-pages")
-        pages, chain = [], output["instances"]
-        while chain is not None:
-            pages.append(chain["page"])
-            chain = chain["rest"]
-        self.assertEqual(2, len(pages))
+        output, history = self.observe(observe, machine="small-pages")
+        # Two pages of five, digested one after the other into one page the link pass reads.
         self.assertEqual(2, self.called(history, "ec2:describeInstances"))
-        self.assertNotIn("NextToken", pages[0])  # the newest page is the last one
-        self.assertIn("NextToken", pages[1])
-        seen = [i["InstanceId"] for page in reversed(pages) for r in page["Reservations"] for i in r["Instances"]]
-        self.assertEqual(sorted(ids), sorted(seen))
-
-        output, _ = self.observe(NOTHING | {"instanceFilters": filters})
         self.assertIsNone(output["instances"]["rest"])
-        self.assertEqual(ids, {i["InstanceId"] for r in output["instances"]["page"]["Reservations"] for i in r["Instances"]})
+        instances = [i for r in output["instances"]["page"]["Reservations"] for i in r["Instances"]]
+        self.assertEqual(sorted(ids), sorted(i["instanceId"] for i in instances))
+        for instance in instances:
+            self.assertEqual({"kafka-cluster", "kafka-broker-id"}, {t["key"] for t in instance["tags"]})
+            self.assertTrue(instance["privateIpAddress"])
+
+        output, _ = self.observe(observe)
+        self.assertEqual(ids, {i["instanceId"] for r in output["instances"]["page"]["Reservations"] for i in r["Instances"]})
 
     def test_an_empty_filter_list_never_lists_every_instance(self):
         output, history = self.observe(NOTHING | {"instanceFilters": []})

@@ -431,13 +431,15 @@ class Onboarding(unittest.TestCase):
         request = self.event("onboard-remove-consumer.json", world)
         request["consumerName"] = "partner"
 
+        mark = cloud.express_mark()
         status, output, history = self.onboard("remove-consumer (zone already deleted)", request)
 
         self.assertSucceeded(status, output, history)
         reconciles = [cloud.execution_history(arn) for arn in self.started_executions(history)]
         self.assertEqual(1, len(reconciles))
         self.assertEqual({}, dict(sc.wiring_writes(reconciles[0])))  # no record change, in any zone
-        self.assertIn("RetiringZoneGone", {e["stateEnteredEventDetails"]["name"] for e in reconciles[0]
+        observed = [e for o in cloud.express_executions(after=mark) for e in o["events"]]  # the Apply's Observe runs
+        self.assertIn("RetiringZoneGone", {e["stateEnteredEventDetails"]["name"] for e in observed
                                            if e["type"].endswith("StateEntered")})
         stored = self.item(world)
         self.assertEqual(3, stored["version"])  # stored with the zone retiring, then without it
@@ -449,7 +451,7 @@ class Onboarding(unittest.TestCase):
 
     @staticmethod
     def started_executions(history: list[dict]) -> list[str]:
-        """The executions (Reconcile's) an onboarding started, from its history."""
+        """The Apply executions an onboarding started, from its history."""
         return [json.loads(e["taskSucceededEventDetails"]["output"])["ExecutionArn"] for e in history
                 if e["type"] == "TaskSucceeded" and e["taskSucceededEventDetails"]["resource"].startswith("startExecution")]
 
@@ -544,6 +546,7 @@ class Onboarding(unittest.TestCase):
         for label, request in (("register-link", {"operation": "register-link", "link": colliding}),
                                ("register-link dry run", {"operation": "register-link", "link": colliding, "dryRun": True})):
             with self.subTest(request=label):
+                mark = cloud.express_mark()
                 status, output, history = self.onboard(f"refused: {label}, bootstrap port of broker 2", request)
 
                 self.assertEqual("FAILED", status, output)
@@ -551,10 +554,11 @@ class Onboarding(unittest.TestCase):
                 self.assertEqual("BrokerLink.InvalidInput", failed["error"], failed)
                 self.assertTrue(failed["cause"].startswith("link.bootstrapPort: 9002 is also broker 2's listener port (9000 + 2)"), failed)
                 self.assertEqual({}, dict(sc.write_calls(history)))
-                # The dry run that found the brokers wrote nothing either.
-                planned = [cloud.execution_history(arn) for arn in self.started_executions(history)]
+                # The dry run (one Observe execution) that found the brokers wrote nothing either.
+                self.assertEqual([], self.started_executions(history))
+                planned = cloud.express_executions(after=mark)
                 self.assertEqual(1, len(planned))
-                self.assertEqual({}, dict(sc.write_calls(planned[0])))
+                self.assertEqual({}, dict(sc.write_calls(planned[0]["events"])))
                 self.assertEqual(before, self.state(world))
 
         # Registered with a port of no broker, then updated so that broker 2's port would become it.

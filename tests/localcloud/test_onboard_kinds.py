@@ -43,11 +43,12 @@ class Run:
     status: str
     output: dict | None
     history: list[dict]            # the Onboard execution's
-    reconciles: list[list[dict]]   # the histories of the Reconcile executions it started
+    reconciles: list[list[dict]]   # the histories of the Apply executions it started
+    observes: list[list[dict]]     # the events of the Observe executions it (or its Apply executions) started
 
     def writes(self) -> dict[str, int]:
         counted = {}
-        for events in [self.history, *self.reconciles]:
+        for events in [self.history, *self.reconciles, *self.observes]:
             for event in events:
                 if event["type"] == "TaskScheduled":
                     action = event["taskScheduledEventDetails"]["resource"]
@@ -56,7 +57,7 @@ class Run:
         return counted
 
     def record_changes(self) -> list[tuple[str, str, str]]:
-        """(action, name, type) of every ChangeResourceRecordSets change the Reconcile executions scheduled."""
+        """(action, name, type) of every ChangeResourceRecordSets change the Apply executions scheduled."""
         found = []
         for events in self.reconciles:
             for event in events:
@@ -114,9 +115,11 @@ class OnboardKindCase(unittest.TestCase):
 
     def onboard(self, kind: str, scenario: str, request: dict) -> Run:
         started = time.monotonic()
+        mark = cloud.express_mark()
         status, output, history = cloud.start_execution_and_wait(request, state_machine="onboard", timeout=180)
         wall = time.monotonic() - started
-        run = Run(status, output, history, [cloud.execution_history(arn) for arn in self.started_executions(history)])
+        run = Run(status, output, history, [cloud.execution_history(arn) for arn in self.started_executions(history)],
+                  [o["events"] for o in cloud.express_executions(after=mark)])
         print(f"onboard-kind: {kind} | {scenario} | {wall:.2f} s | {sum(run.writes().values())} writes", file=sys.stderr)
         return run
 
@@ -180,7 +183,8 @@ class Ec2SelfManaged(OnboardKindCase):
         run = self.onboard(EC2, "register-link dry run", {"operation": "register-link", "link": link, "dryRun": True})
 
         self.assertSucceeded(run)
-        self.assertEqual(1, len(run.reconciles))  # its dry-run plan came from a Reconcile execution, which wrote nothing either
+        # Its dry-run plan came from one Observe execution (which cannot write) and no Apply execution.
+        self.assertEqual((0, 1), (len(run.reconciles), len(run.observes)))
         self.assertEqual({}, run.writes())
         self.assertEqual(before, self.state())
         self.assertIsNone(self.raw_item(world.link_id))

@@ -24,6 +24,7 @@ namespace BrokerLink.Functions.Json;
 [JsonSerializable(typeof(PlanOutput))]
 [JsonSerializable(typeof(LinkPlan))]
 [JsonSerializable(typeof(ZonePage))]
+[JsonSerializable(typeof(InstancesDigest))]
 [JsonSerializable(typeof(SummariseInput))]
 [JsonSerializable(typeof(LinkResultWire))]
 [JsonSerializable(typeof(SummariseOutput))]

@@ -41,7 +41,9 @@ internal static class DecidePass
             + upsertZones.Count + deleteZones.Count > 0;
         return new PlanOutput(link.LinkId, pass, hasChanges, blocked, changes, link.AdvertisedListeners, findings, summary, link.ServerProperties, null)
         {
+            ClusterArn = link.ClusterArn,
             ClusterState = link.ClusterState,
+            LoadBalancerArn = link.LoadBalancerArn,
             Names = link.Names,
             UpsertZones = upsertZones,
             DeleteZones = deleteZones,

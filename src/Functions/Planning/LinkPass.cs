@@ -31,7 +31,9 @@ internal static class LinkPass
             config.Retired);
         return new LinkPlan(
             config.LinkId,
+            config.ClusterArn?.Value,
             clusterState,
+            config.LoadBalancerArn?.Value,
             changes,
             names,
             zones,

@@ -13,7 +13,9 @@ namespace BrokerLink.Functions.Planning;
 /// </summary>
 internal sealed record LinkPlan(
     string LinkId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ClusterArn,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ClusterState,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LoadBalancerArn,
     PlanChanges Changes,
     IReadOnlyList<string> Names,
     IReadOnlyList<ZoneWork> Zones,
@@ -95,3 +97,11 @@ internal sealed record ZonePlanWire(
     ZoneCounts? Counts = null,
     IReadOnlyList<Finding>? Findings = null);
 
+
+/// <summary>
+/// The instances pass's answer for one DescribeInstances page: the instances so far, each with only what the link pass
+/// reads (<see cref="Kinds.Ec2SelfManaged.Ec2SelfManagedKind.Digest"/>), and where the next page starts (null: none).
+/// </summary>
+internal sealed record InstancesDigest(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextToken,
+    IReadOnlyList<InstanceWire> Kept);

@@ -23,8 +23,17 @@ internal sealed record PlanOutput(
     IReadOnlyList<ServerPropertiesEntry> ServerProperties,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ObserveSpec? Observe)
 {
+    /// <summary>The link's cluster; null for a kind without one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? ClusterArn { get; init; }
+
     /// <summary>The cluster's state when it was observed; null for a kind without a cluster (and in the check pass).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? ClusterState { get; init; }
+
+    /// <summary>Where the plan creates listeners (the link's NLB); null for a kind without one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? LoadBalancerArn { get; init; }
 
     public IReadOnlyList<string>? Names { get; init; }
 
@@ -46,7 +55,12 @@ internal sealed record ObserveSpec(
     bool Nodes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? VpcEndpointId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<InstanceFilter>? InstanceFilters,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<string>? TargetGroupArns);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<string>? TargetGroupArns)
+{
+    /// <summary>The instance tags the plan reads (the broker tag and the broker id tag): an instance's others are dropped.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public IReadOnlyList<string>? InstanceTags { get; init; }
+}
 
 /// <summary>A DescribeInstances filter, as the API takes it.</summary>
 internal sealed record InstanceFilter([property: JsonPropertyName("Name")] string Name, [property: JsonPropertyName("Values")] IReadOnlyList<string> Values);

@@ -29,7 +29,10 @@ internal sealed record PlanInput(
     RecordsPage? Page = null,
     IReadOnlyList<RecordSetWire?>? Kept = null,
     LinkPlan? Link = null,
-    IReadOnlyList<ZonePlanWire?>? ZonePlans = null);
+    IReadOnlyList<ZonePlanWire?>? ZonePlans = null,
+    InstancesPage? InstancesPage = null,
+    IReadOnlyList<InstanceWire?>? KeptInstances = null,
+    IReadOnlyList<string?>? InstanceTags = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;

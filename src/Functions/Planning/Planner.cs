@@ -6,7 +6,7 @@ namespace BrokerLink.Functions.Planning;
 /// The Plan function's passes. The state machine plans a link in pieces, so that no state holds more than one zone's
 /// records: <c>check</c> (the stored config, and what to observe), <c>link</c> (<see cref="LinkPass"/>: target groups,
 /// listeners, targets, and what each zone should hold), <c>zone</c> (<see cref="ZonePass"/>: one zone, a page of its
-/// records at a time) and <c>decide</c> (<see cref="DecidePass"/>: the guards, over counts). <c>apply</c> and
+/// records at a time), <c>instances</c> (one page of EC2 instances, digested) and <c>decide</c> (<see cref="DecidePass"/>: the guards, over counts). <c>apply</c> and
 /// <c>verify</c> make the same plan in one call from every observation at once (tests, tools). Pure: the same input
 /// always gives the same plan, every list sorted.
 /// </summary>
@@ -17,12 +17,22 @@ internal static class Planner
         "check" => CheckStoredConfig(input),
         "decide" => DecidePass.Decide(Check.Present(input.Link, "link"), ZonePlans(input.ZonePlans), input.AllowRemovals ?? false, "decide"),
         "apply" or "verify" => InOneCall(input),
-        var pass => throw Check.Invalid("pass", $"'{Check.Brief(pass)}' is not check, link, zone, decide, apply or verify"),
+        var pass => throw Check.Invalid("pass", $"'{Check.Brief(pass)}' is not check, link, zone, instances, decide, apply or verify"),
     };
 
     /// <summary>The link pass, with the provider's zone role for own-account zones (the state machine always gives it).</summary>
     public static LinkPlan PlanLink(PlanInput input) =>
         LinkPass.Plan(input, LinkConfigReader.Read(input.LinkConfig), Check.RoleArn(input.ZoneRoleArn, "zoneRoleArn"));
+
+    /// <summary>The instances pass over one DescribeInstances page (ec2-self-managed), before the link pass.</summary>
+    public static InstancesDigest DigestInstances(PlanInput input)
+    {
+        var keep = Check.Items(Check.Present(input.InstanceTags, "instanceTags"), "instanceTags").Select(t => t.Item).ToList();
+        var page = Check.Present(input.InstancesPage, "instancesPage");
+        var kept = Check.Items(input.KeptInstances ?? [], "keptInstances").Select(i => i.Item)
+            .Concat(Kinds.Ec2SelfManaged.Ec2SelfManagedKind.Digest(keep, page, "instancesPage"));
+        return new InstancesDigest(string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken, [.. kept]);
+    }
 
     /// <summary>The zone pass over one page of a zone's records.</summary>
     public static ZonePage PlanZone(PlanInput input) => ZonePass.Plan(

@@ -7,8 +7,13 @@ namespace BrokerLink.Functions.Summarising;
 // verbatim (JsonElement); only the fields below are read from them. Every field is nullable: Summariser
 // checks and names what is missing.
 
-/// <summary><see cref="InvalidItems"/>: Triage's bad items, each already its link's failed result (none: null or absent).</summary>
+/// <summary>
+/// <see cref="Stage"/>: <c>sweep</c> (the links' plans; a link with changes was handed to its own Apply execution, which
+/// reports it) or <c>apply</c> (one link's run). <see cref="InvalidItems"/>: Triage's bad items, each already its link's
+/// failed result (none: null or absent).
+/// </summary>
 internal sealed record SummariseInput(
+    string? Stage = null,
     string? Trigger = null,
     bool? DryRun = null,
     string? Timestamp = null,
@@ -16,8 +21,9 @@ internal sealed record SummariseInput(
     IReadOnlyList<JsonElement>? InvalidItems = null);
 
 /// <summary>
-/// One link's result: <c>status</c> <c>succeeded</c> (converged, applied or not, or a dry run's <c>plan</c>) or
-/// <c>failed</c> (<c>error</c> and <c>cause</c>; a blocked or unconverged link also keeps its summary and findings).
+/// One link's result: <c>status</c> <c>succeeded</c> (converged, applied or not, or a dry run's <c>plan</c>),
+/// <c>applying</c> (the sweep handed its changes to <c>applyExecutionArn</c>) or <c>failed</c> (<c>error</c> and
+/// <c>cause</c>; a blocked or unconverged link also keeps its summary and findings).
 /// </summary>
 internal sealed record LinkResultWire(
     string? LinkId = null,

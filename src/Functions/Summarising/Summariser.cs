@@ -24,6 +24,11 @@ internal static class Summariser
 
     public static Summary Summarise(SummariseInput input)
     {
+        var stage = Check.Text(input.Stage, "stage");
+        if (stage is not ("sweep" or "apply"))
+        {
+            throw Check.Invalid("stage", $"'{Check.Brief(stage)}' is not sweep or apply");
+        }
         var trigger = Check.Text(input.Trigger, "trigger");
         var dryRun = Check.Flag(input.DryRun, "dryRun");
         var timestamp = ReadTimestamp(input.Timestamp, "timestamp");
@@ -33,7 +38,7 @@ internal static class Summariser
         var links = new List<LinkOutcome>();
         for (var i = 0; i < ran.Count; i++)
         {
-            links.Add(Outcome(ran[i], $"results[{i}]"));
+            links.Add(Outcome(ran[i], $"results[{i}]", handedOverAllowed: stage == "sweep"));
         }
         for (var i = 0; i < invalid.Count; i++)
         {
@@ -53,11 +58,12 @@ internal static class Summariser
                 MaxCause)),
         };
         var output = new SummariseOutput(trigger, dryRun, links.All(l => l.Metrics.Converged), results, failure);
-        var lines = links.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error)).ToList();
+        // A link handed to its Apply execution is reported there, once its changes are applied.
+        var lines = links.Where(l => !l.HandedOver).Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error)).ToList();
         return new Summary(output, lines);
     }
 
-    private sealed record LinkOutcome(LinkMetrics Metrics, Failure? Failure);
+    private sealed record LinkOutcome(LinkMetrics Metrics, Failure? Failure, bool HandedOver = false);
 
     /// <summary>
     /// The label of a bad item whose <c>sk</c> is not a link id, in the cause and as the metrics' <c>LinkId</c>; no link id
@@ -65,7 +71,7 @@ internal static class Summariser
     /// </summary>
     public const string NoLinkId = "(no link id)";
 
-    private static LinkOutcome Outcome(JsonElement element, string path, bool unnamedAllowed = false)
+    private static LinkOutcome Outcome(JsonElement element, string path, bool unnamedAllowed = false, bool handedOverAllowed = false)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -87,6 +93,9 @@ internal static class Summariser
                 var summary = Check.Present(result.Summary, $"{path}.summary");
                 return new LinkOutcome(new LinkMetrics(linkId, Writes(result, summary, path), summary.Brokers, findings,
                     Converged: Check.Flag(result.Converged, $"{path}.converged"), Blocked: false, Failed: false, NeedingProvisioning(result.Findings)), null);
+            case "applying" when handedOverAllowed:
+                return new LinkOutcome(new LinkMetrics(linkId, WriteCalls: 0, result.Summary?.Brokers, findings, Converged: false, Blocked: false,
+                    Failed: false, NeedingProvisioning(result.Findings)), null, HandedOver: true);
             case "failed":
                 var failure = new Failure(Check.Text(result.Error, $"{path}.error"), result.Cause ?? "");
                 // A blocked or unconverged link still says what it wrote; other failures do not know.
@@ -95,7 +104,7 @@ internal static class Summariser
                     known is null ? null : findings, Converged: false, Blocked: IsBlocked(result.Blocked), Failed: true,
                     known is null ? null : NeedingProvisioning(result.Findings)), failure);
             default:
-                throw Check.Invalid($"{path}.status", $"'{status}' is not succeeded or failed");
+                throw Check.Invalid($"{path}.status", $"'{status}' is not succeeded{(handedOverAllowed ? ", applying" : "")} or failed");
         }
     }
 

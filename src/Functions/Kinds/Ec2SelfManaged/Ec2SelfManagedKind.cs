@@ -32,7 +32,26 @@ internal static class Ec2SelfManagedKind
             new InstanceFilter($"tag:{config.BrokerTag!.Key}", [config.BrokerTag.Value]),
             new InstanceFilter("instance-state-name", [.. LiveStates.Order(StringComparer.Ordinal)]),
         ],
-        TargetGroupArns: null);
+        TargetGroupArns: null)
+    {
+        InstanceTags = config.Retired ? null : [config.BrokerTag!.Key, config.BrokerIdTagKey!],
+    };
+
+    /// <summary>
+    /// One DescribeInstances page as the link pass needs it: each instance's id, private IP, state and the tags in
+    /// <paramref name="keep"/> (the two that make it a broker, from the check pass), and no other field or tag (an instance with fifty tags is kilobytes of the 256 KiB state).
+    /// </summary>
+    public static IEnumerable<InstanceWire> Digest(IReadOnlyCollection<string> keep, InstancesPage page, string path)
+    {
+        foreach (var (reservation, reservationPath) in Check.Items(page.Reservations, $"{path}.Reservations"))
+        {
+            foreach (var (instance, instancePath) in Check.Items(reservation.Instances, $"{reservationPath}.Instances"))
+            {
+                var tags = Check.Items(instance.Tags ?? [], $"{instancePath}.Tags").Select(t => t.Item).Where(t => keep.Contains(t.Key)).ToList();
+                yield return new InstanceWire(instance.InstanceId, instance.PrivateIpAddress, instance.State, tags);
+            }
+        }
+    }
 
     public static Desired Desire(LinkConfig config, PlanInput input)
     {

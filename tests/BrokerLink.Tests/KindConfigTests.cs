@@ -125,14 +125,14 @@ public sealed class KindConfigTests
 
     public static TheoryData<string, bool, string> Observes => new()
     {
-        { "msk-single-nlb", false, """{"cluster": true, "loadBalancer": true, "nodes": true, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null}""" },
-        { "msk-single-nlb", true, """{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null}""" },
-        { "msk-nlb-per-broker", false, $$"""{"cluster": true, "loadBalancer": false, "nodes": true, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": ["{{TargetGroup1}}", "{{TargetGroup2}}"], "instanceTags": null}""" },
-        { "msk-nlb-per-broker", true, """{"cluster": false, "loadBalancer": false, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": [], "instanceTags": null}""" },
-        { "msk-serverless", false, """{"cluster": true, "loadBalancer": true, "nodes": false, "vpcEndpointId": "vpce-0123456789abcdef0", "instanceFilters": null, "targetGroupArns": null, "instanceTags": null}""" },
-        { "msk-serverless", true, """{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null}""" },
-        { "ec2-self-managed", false, """{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": [{"Name": "tag:kafka-cluster", "Values": ["ledger"]}, {"Name": "instance-state-name", "Values": ["pending", "running", "stopped", "stopping"]}], "targetGroupArns": null, "instanceTags": ["kafka-cluster", "kafka-broker-id"]}""" },
-        { "ec2-self-managed", true, """{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null}""" },
+        { "msk-single-nlb", false, $$"""{"cluster": true, "loadBalancer": true, "nodes": true, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null, "clusterArn": "{{ClusterArn}}", "loadBalancerArn": "{{LoadBalancerArn}}"}""" },
+        { "msk-single-nlb", true, $$"""{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null, "clusterArn": "{{ClusterArn}}", "loadBalancerArn": "{{LoadBalancerArn}}"}""" },
+        { "msk-nlb-per-broker", false, $$"""{"cluster": true, "loadBalancer": false, "nodes": true, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": ["{{TargetGroup1}}", "{{TargetGroup2}}"], "instanceTags": null, "clusterArn": "{{ClusterArn}}", "loadBalancerArn": null}""" },
+        { "msk-nlb-per-broker", true, $$"""{"cluster": false, "loadBalancer": false, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": [], "instanceTags": null, "clusterArn": "{{ClusterArn}}", "loadBalancerArn": null}""" },
+        { "msk-serverless", false, $$"""{"cluster": true, "loadBalancer": true, "nodes": false, "vpcEndpointId": "vpce-0123456789abcdef0", "instanceFilters": null, "targetGroupArns": null, "instanceTags": null, "clusterArn": "{{ClusterArn}}", "loadBalancerArn": "{{LoadBalancerArn}}"}""" },
+        { "msk-serverless", true, $$"""{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null, "clusterArn": "{{ClusterArn}}", "loadBalancerArn": "{{LoadBalancerArn}}"}""" },
+        { "ec2-self-managed", false, $$"""{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": [{"Name": "tag:kafka-cluster", "Values": ["ledger"]}, {"Name": "instance-state-name", "Values": ["pending", "running", "stopped", "stopping"]}], "targetGroupArns": null, "instanceTags": ["kafka-cluster", "kafka-broker-id"], "clusterArn": null, "loadBalancerArn": "{{LoadBalancerArn}}"}""" },
+        { "ec2-self-managed", true, $$"""{"cluster": false, "loadBalancer": true, "nodes": false, "vpcEndpointId": null, "instanceFilters": null, "targetGroupArns": null, "instanceTags": null, "clusterArn": null, "loadBalancerArn": "{{LoadBalancerArn}}"}""" },
     };
 
     [Theory]

@@ -74,10 +74,11 @@ class ObservePaths(unittest.TestCase):
                        ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
 
     def observe(self, observe, config=None, cluster_state=None, machine="real"):
+        config = config or {}
         state = {
-            "observe": observe,
-            "config": {"consumers": []} | (config or {}),
-            "configJson": json.dumps(config or {}),
+            # The check pass names the ARNs the reads use (the config itself travels as text only).
+            "observe": observe | {"clusterArn": config.get("clusterArn"), "loadBalancerArn": config.get("loadBalancerArn")},
+            "configJson": json.dumps(config),
             "cluster": {"state": cluster_state},
             "request": {"linkId": "paths", "allowRemovals": False},
         }

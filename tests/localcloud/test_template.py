@@ -595,10 +595,13 @@ class AslTest(unittest.TestCase):
         states = self.link_states()
         self.assertEqual({"observe.$": "$.Payload.observe"}, states["CheckStoredConfig"]["ResultSelector"])
         self.assertEqual("check", states["CheckStoredConfig"]["Parameters"]["Payload"]["pass"])
-        rebuilders = [name for name, s in states.items() if s["Type"] == "Pass" and "config.$" in s.get("Parameters", {})]
+        rebuilders = [name for name, s in states.items() if s["Type"] == "Pass" and "configJson.$" in s.get("Parameters", {})]
         self.assertEqual({"PrepareLink"}, set(rebuilders))
         for name in rebuilders:
             self.assertIn("observe.$", states[name]["Parameters"], name)
+        # The config travels once, as text for the link pass: the reads take their ARNs from observe (256 KiB per state).
+        self.assertEqual([], re.findall(r"\$\.config(?!Json)\b[.\w]*", json.dumps(states)))
+        self.assertEqual("$.observe.clusterArn", states["DescribeCluster"]["Parameters"]["ClusterArn.$"])
 
     def test_the_link_pass_reads_only_observations_begin_observe_sets(self):
         states = self.link_states()

@@ -31,14 +31,14 @@ internal static class LinkKinds
     };
 
     /// <summary>What the state machine observes for the link (the check pass's <c>observe</c>).</summary>
-    public static ObserveSpec Observe(LinkConfig config) => config.Kind switch
+    public static ObserveSpec Observe(LinkConfig config) => (config.Kind switch
     {
         MskSingleNlb => MskSingleNlbKind.Observe(config),
         MskNlbPerBroker => MskNlbPerBrokerKind.Observe(config),
         MskServerless => MskServerlessKind.Observe(config),
         Ec2SelfManaged => Ec2SelfManagedKind.Observe(config),
         _ => throw Unknown(config.Kind),
-    };
+    }) with { ClusterArn = config.ClusterArn?.Value, LoadBalancerArn = config.LoadBalancerArn?.Value };
 
     /// <summary>The record names a link writes in every zone when its config says them; null when they are its brokers' names.</summary>
     public static IReadOnlyList<string>? RecordNames(LinkConfig config) => config.Kind switch

@@ -60,6 +60,13 @@ internal sealed record ObserveSpec(
     /// <summary>The instance tags the plan reads (the broker tag and the broker id tag): an instance's others are dropped.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public IReadOnlyList<string>? InstanceTags { get; init; }
+
+    /// <summary>The ARNs the reads name (null where the kind has none): the state machine keeps these, not the whole config.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? ClusterArn { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? LoadBalancerArn { get; init; }
 }
 
 /// <summary>A DescribeInstances filter, as the API takes it.</summary>

@@ -11,15 +11,21 @@
 Targets (keyed by Id and Port, deregistering what is not registered, draining): fidelity_elbv2_targets.py.
 """
 
+import threading
+
 from moto.elbv2.exceptions import DuplicateTargetGroupName
 from moto.elbv2.models import ELBv2Backend
 
 _original = {}
+# Executions run on threads: a name check and the create it guards must not interleave with another create
+# (iterating the groups while another thread adds one raised "OrderedDict mutated during iteration" at 30
+# concurrent Apply executions).
+_lock = threading.RLock()
 
 
 def describe_target_groups(self, load_balancer_arn, target_group_arns, names):
     if load_balancer_arn and not target_group_arns and not names and load_balancer_arn in self.load_balancers:
-        if not any(load_balancer_arn in tg.load_balancer_arns for tg in self.target_groups.values()):
+        if not any(load_balancer_arn in tg.load_balancer_arns for tg in list(self.target_groups.values())):
             return []
     return _original["describe_target_groups"](self, load_balancer_arn, target_group_arns, names)
 
@@ -29,11 +35,11 @@ def delete_listener(self, listener_arn):
     load_balancer = self.load_balancers.get(listener.load_balancer_arn)
     still_used = set()
     if load_balancer is not None:
-        for other in load_balancer.listeners.values():
+        for other in list(load_balancer.listeners.values()):
             for rule in other.rules.values():
                 for action in rule.actions:
                     still_used.update(self._get_target_group_arns_from(action_data=action.data))
-    for arn, target_group in self.target_groups.items():
+    for arn, target_group in list(self.target_groups.items()):
         if arn not in still_used and listener.load_balancer_arn in target_group.load_balancer_arns:
             target_group.load_balancer_arns.remove(listener.load_balancer_arn)
     return listener
@@ -52,12 +58,13 @@ def _same_settings(existing, kwargs):
 
 
 def create_target_group(self, name, **kwargs):
-    for existing in self.target_groups.values():
-        if existing.name == name:
-            if _same_settings(existing, kwargs):
-                return existing
-            raise DuplicateTargetGroupName()
-    return _original["create_target_group"](self, name, **kwargs)
+    with _lock:
+        for existing in list(self.target_groups.values()):
+            if existing.name == name:
+                if _same_settings(existing, kwargs):
+                    return existing
+                raise DuplicateTargetGroupName()
+        return _original["create_target_group"](self, name, **kwargs)
 
 
 def install():

@@ -505,6 +505,20 @@ class AslTest(unittest.TestCase):
         self.assertEqual("arn:aws:states:::aws-sdk:sfn:startSyncExecution", steps["DetectLink"]["Resource"])
         self.assertEqual({"linkId.$", "reason.$", "status", "error.$", "cause.$"}, set(steps["DetectFailed"]["Parameters"]))
 
+    def test_a_sweeps_result_per_link_is_small(self):
+        # The links Map gathers every link's result in one state (256 KiB): a few hundred bytes a link, so no plan,
+        # advertised listeners or server.properties lines; only the counts Summarise reads, and the findings.
+        steps = self.definitions["sweep.asl.json"]["States"]["DetectLinks"]["ItemProcessor"]["States"]
+        allowed = {"linkId.$", "reason.$", "status", "converged", "applied", "summary", "findings.$", "applyExecutionArn.$",
+                   "clusterState.$", "error", "error.$", "cause.$", "blocked.$", "dryRun", "plan.$"}
+        results = {name: step for name, step in steps.items() if step["Type"] == "Pass" and step.get("End")}
+        self.assertEqual({"DetectFailed", "DetectCallFailed", "DryRunResult", "HandedOver", "ClusterBusy", "Blocked", "Converged"},
+                         set(results))
+        for name, step in results.items():
+            self.assertLessEqual(set(step["Parameters"]), allowed, name)
+            if "summary" in step["Parameters"]:
+                self.assertEqual({"brokers.$", "writeCalls.$"}, set(step["Parameters"]["summary"]), name)
+
     def test_every_failure_of_an_apply_releases_the_lock_it_holds(self):
         # The link's run is one Parallel branch: whatever fails in it goes through the lock release, which cannot fail.
         states = self.definitions["apply.asl.json"]["States"]

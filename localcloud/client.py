@@ -236,8 +236,9 @@ class LocalCloud:
                     "aws_session_token": credentials["SessionToken"]}
         return boto3.session.Session().client(
             service, endpoint_url=endpoint or self.endpoint, region_name=self.region,
-            # inject_host_prefix: StartSyncExecution would go to "sync-127.0.0.1".
-            config=Config(retries={"total_max_attempts": 1}, inject_host_prefix=False), **keys)
+            # inject_host_prefix: StartSyncExecution would go to "sync-127.0.0.1"; read_timeout: it answers when the
+            # Express execution ends, which may take its full 5 minutes.
+            config=Config(retries={"total_max_attempts": 1}, inject_host_prefix=False, read_timeout=330), **keys)
 
     def lambda_client(self):
         return self.client("lambda", endpoint=self.lambda_endpoint)

@@ -58,6 +58,13 @@ internal sealed class FakeAws
         return this;
     }
 
+    /// <summary>Another empty private zone (its apex records only).</summary>
+    public FakeAws AddZone(string hostedZoneId)
+    {
+        Zones[hostedZoneId] = Apex();
+        return this;
+    }
+
     public FakeAws MoveBroker(int id, string ip)
     {
         Brokers[id] = Brokers[id] with { Ip = ip };

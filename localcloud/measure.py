@@ -168,16 +168,6 @@ def scale():
 LINKS = 300
 
 
-def big_txt_records(aws, zone_id, count):
-    """TXT records as large as Route 53 takes (a value of up to 4,000 characters, strings of 255)."""
-    value = " ".join(f'"{"t" * 253}"' for _ in range(15))
-    for first in range(0, count, 100):
-        aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
-            {"Action": "CREATE", "ResourceRecordSet": {"Name": f"dkim-{i}.{sc.ZONE_NAME}", "Type": "TXT", "TTL": 60,
-                                                       "ResourceRecords": [{"Value": value}]}}
-            for i in range(first, min(count, first + 100))]})
-
-
 def isolation():
     with LocalCloud() as cloud:
         aws = sc.Aws(cloud.endpoint)
@@ -207,7 +197,7 @@ def isolation():
                           f"{max(o['historyEvents'] for o in run.observes)}, largest state {f['largest'][0] / KIB:.1f} KiB")
 
         broken = worlds[LINKS // 2]
-        big_txt_records(aws, broken.consumers[0].hosted_zone_id, 100)
+        sc.add_large_txt_records(aws, broken.consumers[0].hosted_zone_id, sc.ZONE_NAME, 100)
         moved = cloud.replace_broker(worlds[0].cluster_arn, 1)  # one other link has work to do
         run = reconcile(cloud, sweep)
         f = run_figures(cloud, run)

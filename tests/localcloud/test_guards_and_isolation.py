@@ -152,6 +152,35 @@ class GuardsAndIsolation(ScenarioCase):
         self.assertEqual(before, sc.snapshot(aws))
         self.assertEqual(["failed", "succeeded", "failed"], [r["status"] for r in last_summary()["results"]])
 
+    def test_a_link_failing_with_an_error_no_catch_takes_fails_only_itself_and_leaves_no_lock(self):
+        # 100 TXT records of 4,000 characters: one page of the zone is over 256 KiB, so reading it ends the link's
+        # Observe execution with States.DataLimitExceeded, which no Catch takes on AWS. The sweep started Observe
+        # synchronously, so it sees that execution fail, and only that link.
+        heavy = self.world("iso-d", cluster_name="iso-d", consumers=("analytics",))
+        fine = self.world("iso-e", cluster_name="iso-e", consumers=("analytics",))
+        sc.add_large_txt_records(aws, heavy.consumers[0].hosted_zone_id, sc.ZONE_NAME, 100)
+        before = sc.link_view(aws, heavy)
+
+        status, output, history, writes = self.execute("sweep: a zone page over 256 KiB in one link, the other fresh",
+                                                        sc.load_event("schedule-sweep.json", fine))
+
+        self.assertEqual("FAILED", status, output)
+        failed = self.failure(history)
+        # A Fail state may not raise a States.* name: the one failed link's error is in LinksFailed's cause.
+        self.assertEqual("BrokerLink.LinksFailed", failed["error"])
+        self.assertTrue(failed["cause"].startswith("1 of 2 links failed: iso-d: States.DataLimitExceeded: "), failed["cause"])
+        results = {r["linkId"]: r for r in last_summary()["results"]}
+        self.assertEqual(("failed", "States.DataLimitExceeded"), (results["iso-d"]["status"], results["iso-d"]["error"]))
+        self.assertEqual(("succeeded", True, True), (results["iso-e"]["status"], results["iso-e"]["converged"], results["iso-e"]["applied"]))
+        self.assertEqual([], sc.convergence_problems(aws, fine))
+        self.assertEqual(results["iso-e"]["summary"]["writeCalls"], sum(writes.values()))
+        sweep_name = cloud.last_reconciliation.sweep["name"]
+        self.assertEqual([f"iso-e-{sweep_name}"], [a["name"] for a in cloud.last_reconciliation.applies])
+        self.assertEqual(before, sc.link_view(aws, heavy))
+        locks = aws.dynamodb.query(TableName=cloud.table, KeyConditionExpression="pk = :p",
+                                   ExpressionAttributeValues={":p": {"S": "LOCK"}})["Items"]
+        self.assertEqual([], locks)
+
     def test_a_bad_table_item_fails_only_its_link_and_the_sweep_converges_the_others(self):
         good = self.world("item-good", cluster_name="item-good")
         bad = self.world("item-bad", cluster_name="item-bad", consumers=("analytics",))

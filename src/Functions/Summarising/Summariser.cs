@@ -11,8 +11,8 @@ internal sealed record Summary(SummariseOutput Output, IReadOnlyList<string> Met
 
 /// <summary>
 /// Decides the outcome of an execution from its per-link results, after every link has run: converged when every
-/// link is; failed when any link failed, re-raising a single link's own error and <c>BrokerLink.LinksFailed</c> for
-/// several. Pure: the metrics' timestamp comes from the input, not the clock.
+/// link is; failed when any link failed, re-raising a single link's own error (but a Step Functions <c>States.*</c> error) and
+/// <c>BrokerLink.LinksFailed</c> otherwise. Pure: the metrics' timestamp comes from the input, not the clock.
 /// </summary>
 internal static class Summariser
 {
@@ -51,7 +51,7 @@ internal static class Summariser
         var failure = failed.Count switch
         {
             0 => null,
-            1 => new Failure(failed[0].Failure!.Error, Cut($"Link {failed[0].Metrics.LinkId}: {failed[0].Failure!.Cause}", MaxCause)),
+            1 when !IsReserved(failed[0].Failure!.Error) => new Failure(failed[0].Failure!.Error, Cut($"Link {failed[0].Metrics.LinkId}: {failed[0].Failure!.Cause}", MaxCause)),
             _ => new Failure(LinksFailed, Cut(
                 $"{failed.Count} of {links.Count} links failed: "
                 + string.Join("; ", failed.Select(l => $"{l.Metrics.LinkId}: {l.Failure!.Error}: {Cut(l.Failure.Cause, MaxLinkCause)}")),
@@ -62,6 +62,14 @@ internal static class Summariser
         var lines = links.Where(l => !l.HandedOver).Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error)).ToList();
         return new Summary(output, lines);
     }
+
+    /// <summary>
+    /// A name only Step Functions may raise: the States Language reserves the <c>States.</c> prefix ("States MAY report
+    /// errors with other names, which MUST NOT begin with the prefix States.", states-language.net, Errors), and the Fail
+    /// state that re-raises <c>failed.error</c> is refused it in the local cloud (its interpreter enforces the spec); so a
+    /// single link's <c>States.DataLimitExceeded</c> is reported as <see cref="LinksFailed"/>, the name in the cause.
+    /// </summary>
+    private static bool IsReserved(string error) => error.StartsWith("States.", StringComparison.Ordinal);
 
     private sealed record LinkOutcome(LinkMetrics Metrics, Failure? Failure, bool HandedOver = false);
 

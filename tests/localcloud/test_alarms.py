@@ -349,6 +349,11 @@ class DeployConfigurationTest(unittest.TestCase):
                 if spec["Type"] != "CommaDelimitedList":  # AllowedPattern would apply to the whole list, not each item
                     self.assertTrue({"AllowedValues", "AllowedPattern", "MinValue"} & set(spec), "no constraint")
 
+    def test_every_parameter_is_in_exactly_one_console_group(self):
+        groups = self.template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        grouped = [name for group in groups for name in group["Parameters"]]
+        self.assertEqual(sorted(self.template["Parameters"]), sorted(grouped))
+
     def test_samconfig_deploys_with_the_templates_parameters(self):
         config = tomllib.loads((ROOT / "samconfig.toml").read_text())
         deploy = config["default"]["deploy"]["parameters"]

@@ -402,6 +402,20 @@ public sealed class SummariseTests
     }
 
     [Fact]
+    public void Every_line_names_the_execution_when_the_state_machine_gives_it()
+    {
+        var input = JsonNode.Parse(Input([Converged("alpha"), Caught("beta", "BrokerLink.ClusterNotReady", "UPDATING")], stage: "sweep"))!;
+        input["execution"] = "0f2c-sweep-1";
+
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(input.ToJsonString()), Functions.Json.Json.Context.SummariseInput));
+
+        Assert.All([.. summary.MetricLines, summary.StackLine!], l => Assert.Equal("0f2c-sweep-1", (string?)JsonNode.Parse(l)!["Execution"]));
+        Assert.Equal("BrokerLink.ClusterNotReady", (string?)JsonNode.Parse(summary.MetricLines[1])!["Error"]);
+        var without = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([Converged("alpha")])), Functions.Json.Json.Context.SummariseInput));
+        Assert.Null(JsonNode.Parse(without.MetricLines[0])!["Execution"]);
+    }
+
+    [Fact]
     public void A_dry_run_gets_no_stack_line()
     {
         var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([DryRun("alpha", hasChanges: true)], dryRun: true, stage: "sweep")),

@@ -8,7 +8,6 @@ Run: cd tests/localcloud && python3 -m unittest test_alarms   (after ./build.sh 
 """
 
 import json
-import os
 import queue
 import re
 import sys
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import launcher  # noqa: E402
 from test_template import plain, raw_template  # noqa: E402
 
-STACK = "brokerlink-test"
+STACK = launcher.STACK  # the local cloud's stack name, which template.yaml's Globals hand the functions
 # What AWS publishes (AWS/States: per state machine, AWS/Lambda: per function) that the alarms and dashboard may use.
 AWS_METRICS = {
     "AWS/States": ({"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted",
@@ -86,17 +85,12 @@ class SummariseHost:
     """The real Summarise handler behind the local Lambda host; each invocation's standard output lines."""
 
     def __init__(self):
-        handlers = launcher.Stack(launcher.load_template(launcher.REPO / "template.yaml"), {}).handlers()
+        stack = launcher.Stack(launcher.load_template(launcher.REPO / "template.yaml"), {})
         self.port = launcher.free_port()
-        previous = os.environ.get("BROKERLINK_STACK_NAME")
-        os.environ["BROKERLINK_STACK_NAME"] = STACK  # what template.yaml's Globals give the deployed functions
-        try:
-            self.process = launcher.start_lambda_host(launcher.DEFAULT_DLL, self.port, {"SummariseFunction": handlers["SummariseFunction"]})
-        finally:
-            if previous is None:
-                os.environ.pop("BROKERLINK_STACK_NAME")
-            else:
-                os.environ["BROKERLINK_STACK_NAME"] = previous
+        # The environment template.yaml's Globals give the functions, as the local cloud gives it (its stack name).
+        self.environment = stack.environment()
+        self.process = launcher.start_lambda_host(launcher.DEFAULT_DLL, self.port, {"SummariseFunction": stack.handlers()["SummariseFunction"]},
+                                                  self.environment)
         # Its first line says it is ready; every later line is the handler's standard output (launcher.wait_lambda_host would
         # forward those to stderr: this reads them itself).
         self.lines = queue.Queue()
@@ -203,6 +197,12 @@ class EmittedMetricsTest(unittest.TestCase):
 
     def test_a_dry_run_writes_no_stack_totals(self):
         self.assertEqual(["alpha", "beta"], [json.loads(line)["LinkId"] for line in self.dry_lines])
+
+    def test_both_state_machines_give_summarise_the_execution_name(self):
+        # Every metric line then names its execution: from an alarm to the execution's history in one step.
+        for file in ("sweep.asl.json", "apply.asl.json"):
+            payload = json.loads((ROOT / "src" / "StateMachine" / file).read_text())["States"]["Summarise"]["Parameters"]["Payload"]
+            self.assertEqual("$$.Execution.Name", payload["execution.$"], file)
 
     def test_the_stack_dimension_is_the_stack_name_the_template_gives_the_functions(self):
         variables = self.template["Globals"]["Function"]["Environment"]["Variables"]

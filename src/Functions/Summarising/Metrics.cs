@@ -59,10 +59,11 @@ internal static class Metrics
     /// <summary>
     /// <c>{"_aws": {"Timestamp": ms, "CloudWatchMetrics": [{"Namespace": "BrokerLink", "Dimensions": [["LinkId"]],
     /// "Metrics": [{"Name": "WriteCalls", "Unit": "Count"}, ...]}]}, "LinkId": "...", "WriteCalls": n, ...,
-    /// "Trigger": "...", "DryRun": false}</c>, plus <c>"Error"</c> when the link failed. Properties that are not
+    /// "Trigger": "...", "DryRun": false}</c>, plus <c>"Execution"</c> (the execution's name) when known and <c>"Error"</c> when the
+    /// link failed. Properties that are not
     /// metrics are searchable in CloudWatch Logs but are not dimensions.
     /// </summary>
-    public static string EmfLine(long timestampMs, string trigger, bool dryRun, LinkMetrics link, string? error)
+    public static string EmfLine(long timestampMs, string trigger, bool dryRun, LinkMetrics link, string? error, string? execution = null)
     {
         var values = new List<(string Name, int Value)>();
         void Add(string name, int? value)
@@ -85,6 +86,10 @@ internal static class Metrics
         {
             w.WriteString("Trigger", trigger);
             w.WriteBoolean("DryRun", dryRun);
+            if (execution is not null)
+            {
+                w.WriteString("Execution", execution);
+            }
             if (error is not null)
             {
                 w.WriteString("Error", error);
@@ -97,7 +102,7 @@ internal static class Metrics
     /// "Metrics": [{"Name": "LinksReported", "Unit": "Count"}, ...]}]}, "Stack": "...", "LinksReported": n, ..., "Stage": "sweep",
     /// "Trigger": "..."}</c>: one per execution that is not a dry run, zeros included, so that a healthy stack's alarms see data.
     /// </summary>
-    public static string StackLine(long timestampMs, string stack, string stage, string trigger, StackMetrics totals) =>
+    public static string StackLine(long timestampMs, string stack, string stage, string trigger, StackMetrics totals, string? execution = null) =>
         Line(timestampMs, "Stack", stack,
         [
             ("LinksReported", totals.LinksReported),
@@ -110,6 +115,10 @@ internal static class Metrics
         {
             w.WriteString("Stage", stage);
             w.WriteString("Trigger", trigger);
+            if (execution is not null)
+            {
+                w.WriteString("Execution", execution);
+            }
         });
 
     private static string Line(long timestampMs, string dimension, string dimensionValue, IReadOnlyList<(string Name, int Value)> values,

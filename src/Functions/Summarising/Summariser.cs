@@ -37,6 +37,7 @@ internal static class Summariser
         var trigger = Check.Text(input.Trigger, "trigger");
         var dryRun = Check.Flag(input.DryRun, "dryRun");
         var timestamp = ReadTimestamp(input.Timestamp, "timestamp");
+        var execution = input.Execution is null ? null : Check.Text(input.Execution, "execution");
         var ran = Check.Present(input.Results, "results");
         var invalid = input.InvalidItems ?? [];
 
@@ -65,8 +66,9 @@ internal static class Summariser
         var output = new SummariseOutput(trigger, dryRun, links.All(l => l.Metrics.Converged), results, failure);
         // A link handed to its Apply execution is reported there, once its changes are applied.
         var reported = links.Where(l => !l.HandedOver).ToList();
-        var lines = reported.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error)).ToList();
-        var stackLine = dryRun ? null : Metrics.StackLine(timestamp, stack, stage, trigger, StackMetrics.Of([.. reported.Select(l => l.Metrics)]));
+        var lines = reported.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error, execution)).ToList();
+        var stackLine = dryRun ? null
+            : Metrics.StackLine(timestamp, stack, stage, trigger, StackMetrics.Of([.. reported.Select(l => l.Metrics)]), execution);
         return new Summary(output, lines, stackLine);
     }
 

@@ -34,6 +34,9 @@ from client import endpoint_ips, run_instance
 REGION = "us-east-1"
 CONSUMER_ACCOUNT = "210987654321"
 CONSUMER_ROLE = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-dns"
+# Every account the scenarios and tests use as a consumer's (snapshot() reads them all).
+DNS_ACCOUNT, VPC_ACCOUNT = "333344445555", "444455556666"
+CONSUMER_ACCOUNTS = (CONSUMER_ACCOUNT, DNS_ACCOUNT, VPC_ACCOUNT)
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 # The cluster ARN the events/ files name; load_event swaps in the scenario's real one.
 PLACEHOLDER_CLUSTER_ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0b9f3c1e-1111-2222-3333-444455556666-2"
@@ -371,9 +374,34 @@ def _consumers(aws: Aws, link_id: str, names, cross_account: str | None, service
                broker_ids: tuple[int, ...] = ()) -> list[Consumer]:
     made = [_consumer(aws, link_id, name, i, service_ids, zone_name, broker_ids) for i, name in enumerate(names)]
     if cross_account:
+        deploy_consumer_role(aws, CONSUMER_ACCOUNT)
         made.append(_consumer(aws, link_id, cross_account, len(made), service_ids, zone_name, broker_ids,
                               role_arn=CONSUMER_ROLE))
     return made
+
+
+CONSUMER_TEMPLATE = Path(__file__).resolve().parents[1] / "consumer-account.yaml"
+
+
+def provider_roles(aws: Aws) -> dict[str, str]:
+    """The provider stack's ReconcileRoleArn and OnboardRoleArn outputs: the roles of its Apply and Onboard machines."""
+    machines = {m["name"]: m["stateMachineArn"]
+                for page in aws.stepfunctions.get_paginator("list_state_machines").paginate() for m in page["stateMachines"]}
+    return {output: aws.stepfunctions.describe_state_machine(stateMachineArn=machines[f"brokerlink-{key}"])["roleArn"]
+            for output, key in (("ReconcileRoleArn", "apply"), ("OnboardRoleArn", "onboard"))}
+
+
+def deploy_consumer_role(aws: Aws, account: str, **parameters: str) -> str:
+    """What a consumer does before add-consumer: consumer-account.yaml deployed in `account` (or updated, with these
+    parameters: HostedZoneId, VpcId, ForeignVpcId, ...), trusting this local cloud's two BrokerLink roles. Its
+    RoleArn output. The local cloud checks the role's trust and policies on every call a state machine makes."""
+    import launcher
+
+    stack = launcher.Stack(launcher.load_template(CONSUMER_TEMPLATE), {**provider_roles(aws), **parameters},
+                           account=account, stack_name="brokerlink-consumer", local_params={})
+    # The account's administrator deploys it: the test harness may act in any account (moto's STS trusts anyone).
+    launcher.deploy_roles(stack, aws.assume(f"arn:aws:iam::{account}:role/admin").iam)
+    return stack.role_arn("DnsRole")
 
 
 def _consumer(aws: Aws, link_id: str, name: str, index: int, service_ids: list[str], zone_name: str,
@@ -392,6 +420,29 @@ def _consumer(aws: Aws, link_id: str, name: str, index: int, service_ids: list[s
     return Consumer(name=name, vpc_id=vpc_id, vpc_endpoint_id=endpoint_id, hosted_zone_id=zone_id,
                     endpoint_dns_name=dns_name, endpoint_hosted_zone_id=endpoint_zone, role_arn=role_arn,
                     broker_endpoints=per_broker)
+
+
+ALLOW_ALL = ({"Effect": "Allow", "Action": "*", "Resource": "*"},)
+
+
+def create_role(aws: Aws, role_arn: str, trusted: str, statements=ALLOW_ALL, condition: dict | None = None) -> str:
+    """A role (replacing one of that name) that `trusted` may assume: a role ARN, an account, or a service
+    (`states.amazonaws.com`, for a test's own state machine), under `condition`; one inline policy of `statements`."""
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
+    iam = aws.assume(f"arn:aws:iam::{account}:role/admin").iam
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    principal = {"Service": trusted} if trusted.endswith(".amazonaws.com") else {"AWS": trusted}
+    trust = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **({"Condition": condition} if condition else {})}
+    iam.create_role(RoleName=name, Path=role_arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/",
+                    AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}))
+    iam.put_role_policy(RoleName=name, PolicyName="test", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": list(statements)}))
+    return role_arn
 
 
 def endpoint_service_of(aws: Aws, load_balancer_arn: str) -> str:

@@ -48,12 +48,18 @@ EC2_ZONE_NAME = "kafka.internal"
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
 ENDPOINT_ZONE_ID = "Z7HUB22UULQXV"  # the regional hosted zone of interface endpoints in us-east-1
 OWNER_TAG, KEY_TAG = "brokerlink:link", "brokerlink:key"
-WRITE_ACTIONS = frozenset({
+# Every write the state machines can make, by the `resource` of its TaskScheduled event: ELBv2, Route 53 records,
+# the table (the link lock, onboarding's link items), and onboarding's endpoint-service permissions, endpoint
+# connections, zones and VPC associations. test_template.py derives the writes from src/StateMachine/*.asl.json
+# (every task that is not a read, a pure function or an execution start) and fails on one missing here.
+TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem"})
+WRITE_ACTIONS = TABLE_WRITES | frozenset({
     "createTargetGroup", "registerTargets", "createListener", "deregisterTargets", "deleteListener",
-    "deleteTargetGroup", "addTags", "removeTags", "modifyListener", "modifyTargetGroup",
-    "changeResourceRecordSets", "putItem", "updateItem", "deleteItem", "batchWriteItem",
+    "deleteTargetGroup", "changeResourceRecordSets",
+    "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections",
+    "createHostedZone", "createVPCAssociationAuthorization", "associateVPCWithHostedZone",
+    "deleteVPCAssociationAuthorization",
 })
-TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem", "batchWriteItem"})
 
 
 class Aws:
@@ -644,11 +650,34 @@ def _dns(name: str) -> str:
     return name.lower().rstrip(".").replace("\\052", "*")  # Route 53 lists `*` as \052
 
 
-def snapshot(aws: Aws) -> dict:
-    """Everything in ELBv2 and Route 53, for "nothing changed" comparisons."""
-    zones = [z["Id"].removeprefix("/hostedzone/") for p in aws.route53.get_paginator("list_hosted_zones").paginate()
-             for z in p["HostedZones"]]
-    return {"elbv2": load_balancer_state(aws), "route53": {z: records(aws, z) for z in zones}}
+def snapshot(aws: Aws, accounts: tuple[str, ...] = CONSUMER_ACCOUNTS) -> dict:
+    """Everything the state machines can write but the table, for "nothing changed" comparisons (every action of
+    WRITE_ACTIONS shows here): ELBv2; the hosted zones of this account and of each consumer account (caller reference,
+    VPCs, VPC association authorizations, records); the endpoint services' allowed principals and connections."""
+    return {"elbv2": load_balancer_state(aws), "route53": _zones(aws), "endpointServices": _endpoint_services(aws),
+            "accounts": {account: _zones(aws.assume(f"arn:aws:iam::{account}:role/admin")) for account in accounts}}
+
+
+def _zones(aws: Aws) -> dict:
+    found = {}
+    for page in aws.route53.get_paginator("list_hosted_zones").paginate():
+        for z in page["HostedZones"]:
+            zone_id = z["Id"].removeprefix("/hostedzone/")
+            vpcs = aws.route53.get_hosted_zone(Id=zone_id).get("VPCs", [])
+            authorized = aws.route53.list_vpc_association_authorizations(HostedZoneId=zone_id)["VPCs"]
+            found[zone_id] = {"callerReference": z["CallerReference"], "records": records(aws, zone_id),
+                              "vpcs": sorted(v["VPCId"] for v in vpcs), "authorized": sorted(v["VPCId"] for v in authorized)}
+    return found
+
+
+def _endpoint_services(aws: Aws) -> dict:
+    services = aws.ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]
+    connections = aws.ec2.describe_vpc_endpoint_connections()["VpcEndpointConnections"]
+    return {s["ServiceId"]: {
+        "principals": sorted(p["Principal"] for p in aws.ec2.describe_vpc_endpoint_service_permissions(
+            ServiceId=s["ServiceId"])["AllowedPrincipals"]),
+        "connections": sorted((c["VpcEndpointId"], c["VpcEndpointState"]) for c in connections
+                              if c["ServiceId"] == s["ServiceId"])} for s in services}
 
 
 @dataclass(frozen=True)

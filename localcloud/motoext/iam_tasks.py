@@ -236,11 +236,13 @@ def task_checks(task, where, parameters):
 
 # ---------------------------------------------------------------- decisions
 
-def _refuse(boto_name, principal, action, resource, explicit=False):
+def _refuse(boto_name, principal, action, resource, why=None):
+    """`why`: the identity policy's part ("explicit" deny, or None: nothing allows it); "" for a refusal by the
+    role's trust policy, which AWS's message gives no reason for."""
     code, status = DENIED.get(boto_name, ("AccessDeniedException", 403))
-    why = "with an explicit deny in an identity-based policy" if explicit else \
-        f"because no identity-based policy allows the {action} action"
-    message = f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
+    reason = {"explicit": " with an explicit deny in an identity-based policy", "": ""}.get(
+        why, f" because no identity-based policy allows the {action} action")
+    message = f"User: {principal} is not authorized to perform: {action} on resource: {resource}{reason}"
     if code == "UnauthorizedOperation":
         message = "You are not authorized to perform this operation. " + message
     raise ClientError({"Error": {"Code": code, "Message": message},
@@ -256,7 +258,7 @@ def authorize(boto_name, principal_role, checks):
         context = {"aws:principalarn": principal_role, "aws:principalaccount": account, **context}
         decision = _iam.decide(documents, action, resource, context)
         if decision != "Allow":
-            _refuse(boto_name, session_arn(principal_role), action, resource, explicit=decision == "Deny")
+            _refuse(boto_name, session_arn(principal_role), action, resource, "explicit" if decision == "Deny" else None)
 
 
 def trusts(target, caller, context):
@@ -269,7 +271,7 @@ def assume(boto_name, env, execution_role, task_role):
     caller = {"arn": execution_role, "account": execution_role.split(":")[4]}
     context = {"aws:principalarn": execution_role, "aws:principalaccount": caller["account"]}
     if target is None or not trusts(target, caller, context):
-        _refuse("sts", session_arn(execution_role), "sts:AssumeRole", task_role)
+        _refuse("sts", session_arn(execution_role), "sts:AssumeRole", task_role, "")
     authorize("sts", execution_role, [("sts:AssumeRole", task_role, {})])
     from .stepfunctions import client_for
 
@@ -292,7 +294,7 @@ def _checked(original):
         boto_name, checks = task_checks(self, {"account": acting.split(":")[4], "region": resource_runtime_part.region},
                                         normalised_parameters)
         if not execution_role_usable(env):
-            _refuse(boto_name, "states.amazonaws.com", "sts:AssumeRole", execution_role)
+            _refuse(boto_name, "states.amazonaws.com", "sts:AssumeRole", execution_role, "")
         if acting != execution_role:
             assume(boto_name, env, execution_role, acting)
         authorize(boto_name, acting, checks)

@@ -13,9 +13,10 @@
 * Each call is authorized against the acting role's policies (inline and attached): the IAM action, every
   resource ARN the call touches, and the condition keys BrokerLink's policies use (`CHECKS` below; an action
   not listed there is authorized on `*`). Companion actions AWS also authorizes are checked with the call:
-  `elasticloadbalancing:AddTags` for tags given at creation (with `elasticloadbalancing:CreateAction`),
-  `ec2:DescribeVpcs` for a private zone's VPC, and for `startExecution.sync` the DescribeExecution,
-  StopExecution and EventBridge rule actions (AWS docs, stepfunctions-iam).
+  `elasticloadbalancing:AddTags` for tags given at creation (with `elasticloadbalancing:CreateAction`; ELB
+  guide, tagging-resources-during-creation), `ec2:DescribeVpcs` with CreateHostedZone (Route 53 API reference),
+  and for `startExecution.sync` the DescribeExecution, StopExecution and EventBridge rule actions (AWS docs,
+  stepfunctions-iam).
 
 A refused call fails the task as the service answers a denied request: `AccessDenied` (Route 53, ELBv2, STS),
 `UnauthorizedOperation` (EC2), `AccessDeniedException` (the JSON services), HTTP 403 (400 for DynamoDB and Step
@@ -180,12 +181,10 @@ def _table(action):
                 lambda where, p: _leading_keys(where, p))
 
 
-def _with_vpc(action, resource):
-    def check(where, p):
-        yield action, resource(where, p), _vpcs(p)
-        if p.get("VPC"):
-            yield "ec2:DescribeVpcs", "*", {}  # Route 53 API permissions reference: a private zone's VPC
-    return check
+def _create_hosted_zone(where, p):
+    yield "route53:CreateHostedZone", "*", _vpcs(p)
+    # Route 53 API reference, CreateHostedZone: "requires the caller to have an ec2:DescribeVpcs permission".
+    yield "ec2:DescribeVpcs", "*", {}
 
 
 _service = lambda where, p: _arn(where, "ec2", f"vpc-endpoint-service/{p['ServiceId']}")  # noqa: E731
@@ -202,8 +201,9 @@ CHECKS = {
     "route53:ChangeResourceRecordSets": _one("route53:ChangeResourceRecordSets", lambda w, p: _zone(p["HostedZoneId"]),
                                              lambda w, p: _records(p)),
     "route53:GetHostedZone": _one("route53:GetHostedZone", lambda w, p: _zone(p["Id"])),
-    "route53:CreateHostedZone": _with_vpc("route53:CreateHostedZone", lambda w, p: "*"),
-    "route53:AssociateVPCWithHostedZone": _with_vpc("route53:AssociateVPCWithHostedZone", lambda w, p: _zone(p["HostedZoneId"])),
+    "route53:CreateHostedZone": _create_hosted_zone,
+    "route53:AssociateVPCWithHostedZone": _one("route53:AssociateVPCWithHostedZone", lambda w, p: _zone(p["HostedZoneId"]),
+                                               lambda w, p: _vpcs(p)),
     "route53:CreateVPCAssociationAuthorization": _one("route53:CreateVPCAssociationAuthorization",
                                                       lambda w, p: _zone(p["HostedZoneId"]), lambda w, p: _vpcs(p)),
     "route53:DeleteVPCAssociationAuthorization": _one("route53:DeleteVPCAssociationAuthorization",

@@ -193,6 +193,31 @@ class Policies(unittest.TestCase):
                 self.assertIn("is not authorized to perform: route53:ChangeResourceRecordSets", failed["cause"])
 
 
+    def test_a_consumer_role_creates_a_private_zone_only_for_the_vpc_its_stack_names(self):
+        self.addCleanup(sc.deploy_consumer_role, aws, sc.CONSUMER_ACCOUNT)
+        there = aws.assume(sc.CONSUMER_ROLE).ec2
+        vpc, other = (there.create_vpc(CidrBlock=f"10.9{i}.0.0/16")["Vpc"]["VpcId"] for i in (1, 2))
+        onboard = sc.provider_roles(aws)["OnboardRoleArn"]
+
+        def create_zone():
+            return self.run_as(onboard, {
+                "Resource": "arn:aws:states:::aws-sdk:route53:createHostedZone", "Credentials": {"RoleArn": sc.CONSUMER_ROLE},
+                "Parameters": {"Name": sc.ZONE_NAME, "CallerReference": f"roles-{uuid.uuid4()}",
+                               "Vpc": {"VpcId": vpc, "VpcRegion": sc.REGION}, "HostedZoneConfig": {"PrivateZone": True}}})
+
+        for parameters in ({}, {"VpcId": other}):  # the stack's defaults: records only; another VPC
+            with self.subTest(parameters=parameters):
+                sc.deploy_consumer_role(aws, sc.CONSUMER_ACCOUNT, **parameters)
+                status, failed = create_zone()
+                self.assertEqual("FAILED", status)
+                self.assertEqual(ROUTE53_CATCH_ALL, failed["error"], failed)
+                self.assertIn("is not authorized to perform: route53:CreateHostedZone", failed["cause"])
+        sc.deploy_consumer_role(aws, sc.CONSUMER_ACCOUNT, VpcId=vpc)
+        status, output = create_zone()
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual(vpc, output["Vpc"]["VpcId"])
+
+
 class Evaluation(unittest.TestCase):
     """The evaluator's rules that the scenarios above do not all reach."""
 

@@ -218,6 +218,35 @@ class Policies(unittest.TestCase):
         self.assertEqual(vpc, output["Vpc"]["VpcId"])
 
 
+class WhatSnapshotSees(unittest.TestCase):
+    """scenario.snapshot, which the "wrote nothing" checks compare, sees onboarding's own kinds of writes."""
+
+    def assertSeen(self, change, *args, **kwargs):
+        before = sc.snapshot(aws)
+        answer = change(*args, **kwargs)
+        self.assertNotEqual(before, sc.snapshot(aws), change)
+        return answer
+
+    def test_zones_and_associations_in_consumer_accounts_and_endpoint_service_changes_show(self):
+        world = sc.build_world(aws, "roles-snap", table=cloud.table, consumers=(), provider_zone=False)
+        self.addCleanup(sc.delete_link, aws, world)
+        service_id = sc.endpoint_service_of(aws, world.load_balancer_arn)
+        dns = aws.assume(f"arn:aws:iam::{sc.DNS_ACCOUNT}:role/admin")
+        vpcs = aws.assume(f"arn:aws:iam::{sc.VPC_ACCOUNT}:role/admin")
+        seed, other = (dns.ec2.create_vpc(CidrBlock=f"10.8{i}.0.0/16")["Vpc"]["VpcId"] for i in (1, 2))
+        foreign = vpcs.ec2.create_vpc(CidrBlock="10.83.0.0/16")["Vpc"]["VpcId"]
+
+        zone = self.assertSeen(dns.route53.create_hosted_zone, Name=sc.ZONE_NAME, CallerReference=f"snap-{uuid.uuid4()}",
+                               VPC={"VPCRegion": sc.REGION, "VPCId": seed}, HostedZoneConfig={"PrivateZone": True})
+        zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+        self.assertSeen(dns.route53.associate_vpc_with_hosted_zone, HostedZoneId=zone_id,
+                        VPC={"VPCRegion": sc.REGION, "VPCId": other})
+        self.assertSeen(dns.route53.create_vpc_association_authorization, HostedZoneId=zone_id,
+                        VPC={"VPCRegion": sc.REGION, "VPCId": foreign})
+        self.assertSeen(sc.allow_account, aws, service_id, sc.VPC_ACCOUNT)
+        self.assertSeen(sc.interface_endpoint, vpcs, foreign, service_id)
+
+
 class Evaluation(unittest.TestCase):
     """The evaluator's rules that the scenarios above do not all reach."""
 

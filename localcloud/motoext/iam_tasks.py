@@ -280,11 +280,13 @@ def assume(boto_name, env, execution_role, task_role):
 
 
 def execution_role_usable(env):
-    """Step Functions assumes the state machine's role as states.amazonaws.com for the execution's account."""
+    """Step Functions assumes the state machine's role as its global or regional service principal, for the
+    execution's account (lumigo-io/lumigo-CLI#83: a role trusting only states.<region>.amazonaws.com works there)."""
     details = env.aws_execution_details
     target = role(details.role_arn)
     context = {"aws:sourceaccount": details.account}
-    return target is not None and trusts(target, {"service": "states.amazonaws.com"}, context)
+    return target is not None and any(trusts(target, {"service": service}, context) for service in
+                                      ("states.amazonaws.com", f"states.{details.region}.amazonaws.com"))
 
 
 def _checked(original):
@@ -294,7 +296,11 @@ def _checked(original):
         boto_name, checks = task_checks(self, {"account": acting.split(":")[4], "region": resource_runtime_part.region},
                                         normalised_parameters)
         if not execution_role_usable(env):
-            _refuse(boto_name, "states.amazonaws.com", "sts:AssumeRole", execution_role, "")
+            # What a task reports then (lumigo-io/lumigo-CLI#83); the error name is the service's, as for any refusal.
+            code, status = DENIED.get(boto_name, ("AccessDeniedException", 403))
+            raise ClientError({"Error": {"Code": code, "Message": "Neither the global service principal states.amazonaws.com, "
+                                                                  "nor the regional one is authorized to assume the provided role."},
+                               "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())}}, "AssumeRole")
         if acting != execution_role:
             assume(boto_name, env, execution_role, acting)
         authorize(boto_name, acting, checks)

@@ -143,6 +143,18 @@ class Policies(unittest.TestCase):
         return {"Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {
             "TableName": cloud.table, "Item": {"pk": {"S": pk}, "sk": {"S": f"roles-{uuid.uuid4().hex[:8]}"}}}}
 
+    def test_a_state_machines_role_must_trust_step_functions_globally_or_in_its_region(self):
+        call = {"Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity", "Parameters": {}}
+        regional = sc.create_role(aws, f"arn:aws:iam::{ACCOUNT}:role/roles-regional", f"states.{sc.REGION}.amazonaws.com")
+        self.assertEqual("SUCCEEDED", self.run_as(regional, call)[0])
+        other = sc.create_role(aws, f"arn:aws:iam::{ACCOUNT}:role/roles-lambda", "lambda.amazonaws.com")
+
+        status, failed = self.run_as(other, call)
+
+        self.assertEqual("FAILED", status)
+        self.assertIn("Neither the global service principal states.amazonaws.com, nor the regional one is authorized "
+                      "to assume the provided role.", failed["cause"])
+
     def test_reconcile_may_write_lock_items_only(self):
         status, output = self.run_as(self.reconcile_role(), self.lock_item("LOCK"))
         self.assertEqual("SUCCEEDED", status, output)

@@ -64,20 +64,28 @@ def load_template(path):
         return yaml.load(f, Loader=_CfnLoader)
 
 
-class Stack:
-    """Just enough of CloudFormation to resolve the values the local cloud needs."""
+NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
 
-    def __init__(self, template, overrides):
+
+class Stack:
+    """Just enough of CloudFormation to resolve the values the local cloud needs (`account`: where it is
+    deployed; `local_params`: defaults of the local cloud's own)."""
+
+    def __init__(self, template, overrides, account=ACCOUNT, stack_name=STACK, local_params=LOCAL_PARAMS):
+        self.account, self.stack_name = account, stack_name
         self.resources = template.get("Resources") or {}
+        self.conditions = template.get("Conditions") or {}
         self.function_globals = ((template.get("Globals") or {}).get("Function") or {})
         self.params = {}
         for name, spec in (template.get("Parameters") or {}).items():
             if name in overrides:
                 self.params[name] = overrides[name]
-            elif name in LOCAL_PARAMS:
-                self.params[name] = LOCAL_PARAMS[name]
+            elif name in local_params:
+                self.params[name] = local_params[name]
             elif "Default" in spec:
                 self.params[name] = spec["Default"]
+            if spec.get("Type") == "CommaDelimitedList" and isinstance(self.params.get(name), str):
+                self.params[name] = self.params[name].split(",")
         unknown = set(overrides) - set(template.get("Parameters") or {})
         if unknown:
             raise LaunchError(f"--param for unknown template parameters: {sorted(unknown)}")
@@ -101,8 +109,8 @@ class Stack:
         return found
 
     def ref(self, name):
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK,
-                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": self.account, "AWS::StackName": self.stack_name,
+                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": NO_VALUE}
         if name in pseudo:
             return pseudo[name]
         if name in self.params:
@@ -113,23 +121,48 @@ class Stack:
             return self.physical(name)
         raise LaunchError(f"!Ref {name}: no such parameter or resource (give it with --param {name}=...)")
 
+    def roles(self):
+        """Logical id -> (properties) of every IAM role: the template's, and the one SAM makes for a state machine
+        without `Role` (`<logical id>Role`, trusting states.amazonaws.com, its `Policies` statements inline)."""
+        found = {name: r.get("Properties") or {} for name, r in self.of_type("AWS::IAM::Role").items()}
+        for name, machine in self.of_type("AWS::Serverless::StateMachine").items():
+            props = machine.get("Properties") or {}
+            if "Role" not in props:
+                policies = []
+                for i, policy in enumerate(props.get("Policies") or []):
+                    if not isinstance(policy, dict) or "Statement" not in policy:
+                        raise LaunchError(f"{name}: only inline policy statements are supported in Policies")
+                    policies.append({"PolicyName": f"{name}RolePolicy{i}", "PolicyDocument": {"Version": "2012-10-17", **policy}})
+                found[f"{name}Role"] = {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": ["states.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}]},
+                    "Policies": policies}
+        return found
+
+    def role_arn(self, name):
+        props = self.roles()[name]
+        role_name = self.resolve(props.get("RoleName")) or f"{self.stack_name}-{name}"
+        return f"arn:aws:iam::{self.account}:role{self.resolve(props.get('Path')) or '/'}{role_name}"
+
     def physical(self, name):
         kind = self.resources[name].get("Type")
-        if kind in ("AWS::Serverless::Function", "AWS::IAM::Role"):
+        if kind == "AWS::Serverless::Function":
             return name
+        if kind == "AWS::IAM::Role":
+            return self.role_arn(name).rsplit("/", 1)[1]
         if name in self.names:
             return self.names[name]
         raise LaunchError(f"cannot resolve resource {name} ({kind}) in the local cloud")
 
     def get_att(self, name, attribute):
+        if attribute == "Arn" and name in self.roles():
+            return self.role_arn(name)
         if name not in self.resources:
             raise LaunchError(f"!GetAtt {name}.{attribute}: no such resource")
         kind = self.resources[name].get("Type")
         arns = {
-            "AWS::Serverless::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.names.get(name)}",
-            "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{self.names.get(name)}",
-            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::Serverless::Function": f"arn:aws:lambda:{REGION}:{self.account}:function:{name}",
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{self.account}:table/{self.names.get(name)}",
+            "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{self.account}:stateMachine:{self.names.get(name)}",
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]
@@ -139,11 +172,11 @@ class Stack:
 
     def resolve(self, value):
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self.resolve(v) for v in value) if v is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) != 1:
-            return {k: self.resolve(v) for k, v in value.items()}
+            return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
         (key, arg), = value.items()
         if key == "Ref":
             return self.ref(arg)
@@ -153,10 +186,34 @@ class Stack:
             text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
             return self.sub(text, variables)
         if key == "Fn::Join":
-            return str(arg[0]).join(str(self.resolve(v)) for v in arg[1])
+            items = self.resolve(arg[1])
+            return str(arg[0]).join(str(v) for v in (items if isinstance(items, list) else [items]))
+        if key == "Fn::Split":
+            return str(self.resolve(arg[1])).split(arg[0])
+        if key == "Fn::If":
+            return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
         if key.startswith("Fn::"):
             raise LaunchError(f"{key} is not supported by the local cloud")
-        return {key: self.resolve(arg)}
+        resolved = self.resolve(arg)
+        return NO_VALUE if resolved is NO_VALUE else {key: resolved}
+
+    def condition(self, name):
+        if name not in self.conditions:
+            raise LaunchError(f"no such condition: {name}")
+        return self._holds(self.conditions[name])
+
+    def _holds(self, expression):
+        (key, arg), = expression.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key == "Fn::Equals":
+            return str(self.resolve(arg[0])) == str(self.resolve(arg[1]))
+        if key == "Fn::Not":
+            return not self._holds(arg[0])
+        if key in ("Fn::And", "Fn::Or"):
+            results = [self._holds(a) for a in arg]
+            return all(results) if key == "Fn::And" else any(results)
+        raise LaunchError(f"condition function {key} is not supported by the local cloud")
 
     def sub(self, text, variables):
         out, i = [], 0
@@ -292,20 +349,18 @@ def create_resources(stack, endpoint, template_dir):
         stack.names[logical_id] = name
         tables[logical_id] = name
 
-    iam = client("iam")
-    role_arn = iam.create_role(
-        RoleName=f"{STACK}-statemachine-role",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
-    )["Role"]["Arn"]
-
     machines = {}
     sfn = client("stepfunctions")
-    for logical_id, resource in stack.of_type("AWS::Serverless::StateMachine").items():
+    state_machines = stack.of_type("AWS::Serverless::StateMachine")
+    for logical_id, resource in state_machines.items():  # named first: the roles' policies name them
+        key = logical_id.removesuffix("StateMachine").lower() or logical_id.lower()
+        stack.names[logical_id] = stack.resolve((resource.get("Properties") or {}).get("Name")) or f"{STACK}-{key}"
+    deploy_roles(stack, client("iam"))
+    for logical_id, resource in state_machines.items():
         props = resource.get("Properties") or {}
         key = logical_id.removesuffix("StateMachine").lower() or logical_id.lower()
-        name = stack.resolve(props.get("Name")) or f"{STACK}-{key}"
-        stack.names[logical_id] = name
+        name = stack.names[logical_id]
+        role_arn = stack.resolve(props["Role"]) if "Role" in props else stack.role_arn(f"{logical_id}Role")
         if "DefinitionUri" in props:
             uri = stack.resolve(props["DefinitionUri"])
             if not isinstance(uri, str):
@@ -327,6 +382,24 @@ def create_resources(stack, endpoint, template_dir):
             name=name, definition=text, roleArn=role_arn,
             type=stack.resolve(props.get("Type")) or "STANDARD")["stateMachineArn"]
     return tables, machines
+
+
+def deploy_roles(stack, iam):
+    """Creates (or replaces, as a stack update would) the stack's IAM roles with their trust and inline policies."""
+    for logical_id, props in stack.roles().items():
+        name, path = stack.role_arn(logical_id).rsplit("/", 1)[1], stack.resolve(props.get("Path")) or "/"
+        try:
+            for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=name, PolicyName=policy)
+            iam.delete_role(RoleName=name)
+        except iam.exceptions.NoSuchEntityException:
+            pass
+        iam.create_role(RoleName=name, Path=path,
+                        AssumeRolePolicyDocument=json.dumps(stack.resolve(props["AssumeRolePolicyDocument"])),
+                        MaxSessionDuration=int(stack.resolve(props.get("MaxSessionDuration") or 3600)))
+        for policy in stack.resolve(props.get("Policies") or []):
+            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
+                                PolicyDocument=json.dumps(policy["PolicyDocument"]))
 
 
 # --- main ----------------------------------------------------------------------------------------

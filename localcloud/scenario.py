@@ -34,6 +34,9 @@ from client import endpoint_ips, run_instance
 REGION = "us-east-1"
 CONSUMER_ACCOUNT = "210987654321"
 CONSUMER_ROLE = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-dns"
+# Every account the scenarios and tests use as a consumer's (snapshot() reads them all).
+DNS_ACCOUNT, VPC_ACCOUNT = "333344445555", "444455556666"
+CONSUMER_ACCOUNTS = (CONSUMER_ACCOUNT, DNS_ACCOUNT, VPC_ACCOUNT)
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 # The cluster ARN the events/ files name; load_event swaps in the scenario's real one.
 PLACEHOLDER_CLUSTER_ARN = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0b9f3c1e-1111-2222-3333-444455556666-2"
@@ -45,12 +48,18 @@ EC2_ZONE_NAME = "kafka.internal"
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
 ENDPOINT_ZONE_ID = "Z7HUB22UULQXV"  # the regional hosted zone of interface endpoints in us-east-1
 OWNER_TAG, KEY_TAG = "brokerlink:link", "brokerlink:key"
-WRITE_ACTIONS = frozenset({
+# Every write the state machines can make, by the `resource` of its TaskScheduled event: ELBv2, Route 53 records,
+# the table (the link lock, onboarding's link items), and onboarding's endpoint-service permissions, endpoint
+# connections, zones and VPC associations. test_template.py derives the writes from src/StateMachine/*.asl.json
+# (every task that is not a read, a pure function or an execution start) and fails on one missing here.
+TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem"})
+WRITE_ACTIONS = TABLE_WRITES | frozenset({
     "createTargetGroup", "registerTargets", "createListener", "deregisterTargets", "deleteListener",
-    "deleteTargetGroup", "addTags", "removeTags", "modifyListener", "modifyTargetGroup",
-    "changeResourceRecordSets", "putItem", "updateItem", "deleteItem", "batchWriteItem",
+    "deleteTargetGroup", "changeResourceRecordSets",
+    "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections",
+    "createHostedZone", "createVPCAssociationAuthorization", "associateVPCWithHostedZone",
+    "deleteVPCAssociationAuthorization",
 })
-TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem", "batchWriteItem"})
 
 
 class Aws:
@@ -371,9 +380,34 @@ def _consumers(aws: Aws, link_id: str, names, cross_account: str | None, service
                broker_ids: tuple[int, ...] = ()) -> list[Consumer]:
     made = [_consumer(aws, link_id, name, i, service_ids, zone_name, broker_ids) for i, name in enumerate(names)]
     if cross_account:
+        deploy_consumer_role(aws, CONSUMER_ACCOUNT)
         made.append(_consumer(aws, link_id, cross_account, len(made), service_ids, zone_name, broker_ids,
                               role_arn=CONSUMER_ROLE))
     return made
+
+
+CONSUMER_TEMPLATE = Path(__file__).resolve().parents[1] / "consumer-account.yaml"
+
+
+def provider_roles(aws: Aws) -> dict[str, str]:
+    """The provider stack's ReconcileRoleArn and OnboardRoleArn outputs: the roles of its Apply and Onboard machines."""
+    machines = {m["name"]: m["stateMachineArn"]
+                for page in aws.stepfunctions.get_paginator("list_state_machines").paginate() for m in page["stateMachines"]}
+    return {output: aws.stepfunctions.describe_state_machine(stateMachineArn=machines[f"brokerlink-{key}"])["roleArn"]
+            for output, key in (("ReconcileRoleArn", "apply"), ("OnboardRoleArn", "onboard"))}
+
+
+def deploy_consumer_role(aws: Aws, account: str, **parameters: str) -> str:
+    """What a consumer does before add-consumer: consumer-account.yaml deployed in `account` (or updated, with these
+    parameters: HostedZoneId, VpcId, ForeignVpcId, ...), trusting this local cloud's two BrokerLink roles. Its
+    RoleArn output. The local cloud checks the role's trust and policies on every call a state machine makes."""
+    import launcher
+
+    stack = launcher.Stack(launcher.load_template(CONSUMER_TEMPLATE), {**provider_roles(aws), **parameters},
+                           account=account, stack_name="brokerlink-consumer", local_params={})
+    # The account's administrator deploys it: the test harness may act in any account (moto's STS trusts anyone).
+    launcher.deploy_roles(stack, aws.assume(f"arn:aws:iam::{account}:role/admin").iam)
+    return stack.role_arn("DnsRole")
 
 
 def _consumer(aws: Aws, link_id: str, name: str, index: int, service_ids: list[str], zone_name: str,
@@ -392,6 +426,29 @@ def _consumer(aws: Aws, link_id: str, name: str, index: int, service_ids: list[s
     return Consumer(name=name, vpc_id=vpc_id, vpc_endpoint_id=endpoint_id, hosted_zone_id=zone_id,
                     endpoint_dns_name=dns_name, endpoint_hosted_zone_id=endpoint_zone, role_arn=role_arn,
                     broker_endpoints=per_broker)
+
+
+ALLOW_ALL = ({"Effect": "Allow", "Action": "*", "Resource": "*"},)
+
+
+def create_role(aws: Aws, role_arn: str, trusted: str, statements=ALLOW_ALL, condition: dict | None = None) -> str:
+    """A role (replacing one of that name) that `trusted` may assume: a role ARN, an account, or a service
+    (`states.amazonaws.com`, for a test's own state machine), under `condition`; one inline policy of `statements`."""
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
+    iam = aws.assume(f"arn:aws:iam::{account}:role/admin").iam
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    principal = {"Service": trusted} if trusted.endswith(".amazonaws.com") else {"AWS": trusted}
+    trust = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **({"Condition": condition} if condition else {})}
+    iam.create_role(RoleName=name, Path=role_arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/",
+                    AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}))
+    iam.put_role_policy(RoleName=name, PolicyName="test", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": list(statements)}))
+    return role_arn
 
 
 def endpoint_service_of(aws: Aws, load_balancer_arn: str) -> str:
@@ -604,11 +661,34 @@ def _dns(name: str) -> str:
     return name.lower().rstrip(".").replace("\\052", "*")  # Route 53 lists `*` as \052
 
 
-def snapshot(aws: Aws) -> dict:
-    """Everything in ELBv2 and Route 53, for "nothing changed" comparisons."""
-    zones = [z["Id"].removeprefix("/hostedzone/") for p in aws.route53.get_paginator("list_hosted_zones").paginate()
-             for z in p["HostedZones"]]
-    return {"elbv2": load_balancer_state(aws), "route53": {z: records(aws, z) for z in zones}}
+def snapshot(aws: Aws, accounts: tuple[str, ...] = CONSUMER_ACCOUNTS) -> dict:
+    """Everything the state machines can write but the table, for "nothing changed" comparisons (every action of
+    WRITE_ACTIONS shows here): ELBv2; the hosted zones of this account and of each consumer account (caller reference,
+    VPCs, VPC association authorizations, records); the endpoint services' allowed principals and connections."""
+    return {"elbv2": load_balancer_state(aws), "route53": _zones(aws), "endpointServices": _endpoint_services(aws),
+            "accounts": {account: _zones(aws.assume(f"arn:aws:iam::{account}:role/admin")) for account in accounts}}
+
+
+def _zones(aws: Aws) -> dict:
+    found = {}
+    for page in aws.route53.get_paginator("list_hosted_zones").paginate():
+        for z in page["HostedZones"]:
+            zone_id = z["Id"].removeprefix("/hostedzone/")
+            vpcs = aws.route53.get_hosted_zone(Id=zone_id).get("VPCs", [])
+            authorized = aws.route53.list_vpc_association_authorizations(HostedZoneId=zone_id)["VPCs"]
+            found[zone_id] = {"callerReference": z["CallerReference"], "records": records(aws, zone_id),
+                              "vpcs": sorted(v["VPCId"] for v in vpcs), "authorized": sorted(v["VPCId"] for v in authorized)}
+    return found
+
+
+def _endpoint_services(aws: Aws) -> dict:
+    services = aws.ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]
+    connections = aws.ec2.describe_vpc_endpoint_connections()["VpcEndpointConnections"]
+    return {s["ServiceId"]: {
+        "principals": sorted(p["Principal"] for p in aws.ec2.describe_vpc_endpoint_service_permissions(
+            ServiceId=s["ServiceId"])["AllowedPrincipals"]),
+        "connections": sorted((c["VpcEndpointId"], c["VpcEndpointState"]) for c in connections
+                              if c["ServiceId"] == s["ServiceId"])} for s in services}
 
 
 @dataclass(frozen=True)

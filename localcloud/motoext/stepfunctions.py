@@ -6,7 +6,7 @@
   re-cased the same way, timestamps as text, error names as AWS gives them (modelled errors
   `ElasticLoadBalancingV2.TargetGroupNotFoundException`, unmodelled ones such as rate throttling
   `ElasticLoadBalancingV2.ElasticLoadBalancingV2Exception`); `elasticloadbalancingv2` maps to boto3's
-  `elbv2`; a task's Credentials.RoleArn in another account is assumed (moto then acts in that account).
+  `elbv2`; a task acts in the account of its role (assumed and checked for each call: `iam_tasks.py`).
 * The optimized DynamoDB integration (`arn:aws:states:::dynamodb:putItem`) takes only its documented
   fields and names errors `DynamoDB.<Code>Exception`.
 * Lambda tasks call the local Lambda host instead of moto's Docker-based Lambda.
@@ -56,23 +56,16 @@ _clients_lock = threading.RLock()
 
 
 def client_for(region, service, state_credentials=None):
-    """Replaces moto's boto_client_for: Lambda calls go to the local Lambda host, the rest to this
-    moto; a task's Credentials.RoleArn in another account is assumed, so its calls land there."""
+    """Replaces moto's boto_client_for: Lambda calls go to the local Lambda host, the rest to this moto, in the
+    account of the role the task acts as (a task's Credentials.RoleArn, or the state machine's role). The role
+    itself is assumed and checked for each call by `iam_tasks`; a client holds no credentials of it."""
     endpoint = ENDPOINTS["lambda"] if service == "lambda" else ENDPOINTS["moto"]
     role_arn = getattr(state_credentials, "role_arn", None) if service != "lambda" else None
-    if not role_arn or role_arn.split(":")[4:5] == [DEFAULT_ACCOUNT_ID]:
-        role_arn = None
-    key = (service, region, endpoint, role_arn)
+    account = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else DEFAULT_ACCOUNT_ID
+    key = (service, region, endpoint, account)
     with _clients_lock:
         if key not in _clients:
-            keys = {"aws_access_key_id": "ak", "aws_secret_access_key": "sk"}
-            if role_arn:
-                assumed = client_for(region, "sts").assume_role(RoleArn=role_arn, RoleSessionName="brokerlink-local")
-                credentials = assumed["Credentials"]
-                keys = {"aws_access_key_id": credentials["AccessKeyId"],
-                        "aws_secret_access_key": credentials["SecretAccessKey"],
-                        "aws_session_token": credentials["SessionToken"]}
-            _clients[key] = boto3.session.Session().client(
+            client = boto3.session.Session().client(
                 service,
                 region_name=region,
                 endpoint_url=endpoint,
@@ -84,8 +77,14 @@ def client_for(region, service, state_credentials=None):
                     read_timeout=300,
                     max_pool_connections=50,
                 ),
-                **keys,
+                aws_access_key_id="ak",
+                aws_secret_access_key="sk",
             )
+            if account != DEFAULT_ACCOUNT_ID:
+                # moto acts in the account this header names (moto.core.responses.get_current_account).
+                client.meta.events.register(
+                    "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account))
+            _clients[key] = client
         return _clients[key]
 
 

@@ -16,7 +16,10 @@ def start_module_cloud(params: dict | None = None) -> tuple[LocalCloud, sc.Aws]:
     """Starts a test module's local cloud (call it in setUpModule); it stops when the module is done."""
     cloud = LocalCloud(params=params).start()
     unittest.addModuleCleanup(cloud.stop)
-    return cloud, sc.Aws(cloud.endpoint)
+    aws = sc.Aws(cloud.endpoint)
+    for account in sc.CONSUMER_ACCOUNTS:  # each consumer account has deployed consumer-account.yaml (defaults)
+        sc.deploy_consumer_role(aws, account)
+    return cloud, aws
 
 
 class ScenarioCase(unittest.TestCase):

@@ -292,10 +292,10 @@ class Faults(unittest.TestCase):
     # ------------------------------------------------------------------ (b) a failed cross-account role
 
     def cross_account_world(self, link_id: str) -> tuple[sc.World, str, object]:
-        """A link whose second consumer's zone is in another account, reached through a role of its own name
-        (the local cloud assumes each role once, on its first use: a new name makes this test's run the first)."""
+        """A link whose second consumer's zone is in another account, reached through a role of its own name that
+        the consumer deployed from consumer-account.yaml (the local cloud assumes it anew for every call)."""
         world = self.world(link_id, provider_zone=False, bootstrap_port=None)
-        role = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-{link_id}-{uuid.uuid4().hex[:8]}"
+        role = sc.deploy_consumer_role(aws, CONSUMER_ACCOUNT, RoleName=f"brokerlink-{link_id}")
         keys = aws.sts.assume_role(RoleArn=role, RoleSessionName="setup")["Credentials"]
         consumer_account = {service: boto3.client(
             service, endpoint_url=cloud.endpoint, region_name=sc.REGION, aws_access_key_id=keys["AccessKeyId"],

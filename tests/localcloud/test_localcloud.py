@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from botocore.exceptions import ClientError  # noqa: E402
-from support import LocalCloud, READY_KEYS, start_module_cloud  # noqa: E402
+from support import LocalCloud, READY_KEYS, sc, start_module_cloud  # noqa: E402
 
 ACCOUNT = "123456789012"
 CLUSTER_ARN = re.compile(r"^arn:aws:kafka:us-east-1:123456789012:cluster/[A-Za-z0-9-]+/[0-9a-f-]{36}-\w+$")
@@ -24,7 +24,10 @@ cloud: LocalCloud | None = None
 
 def setUpModule():
     global cloud
-    cloud, _ = start_module_cloud()
+    cloud, aws = start_module_cloud()
+    # The test state machines' roles: Step Functions assumes a state machine's role, which must exist and trust it.
+    for name in ("smoke", "strict", "express"):
+        sc.create_role(aws, f"arn:aws:iam::{ACCOUNT}:role/{name}", "states.amazonaws.com")
 
 
 def wait_for(predicate, timeout=15.0, interval=0.1):
@@ -140,7 +143,8 @@ class StepFunctionsExtensions(unittest.TestCase):
             self.assertEqual("InvalidInputException", output["lambdaError"]["Error"])
 
     def test_task_credentials_role_in_another_account_is_assumed(self):
-        role = "arn:aws:iam::222222222222:role/brokerlink-consumer"
+        role = sc.create_role(sc.Aws(cloud.endpoint), "arn:aws:iam::222222222222:role/brokerlink-consumer",
+                              f"arn:aws:iam::{ACCOUNT}:role/smoke")
         keys = cloud.client("sts").assume_role(RoleArn=role, RoleSessionName="smoke")["Credentials"]
         other = cloud.client("route53", credentials=keys)
         zone = other.create_hosted_zone(Name="other.internal", CallerReference=str(time.time_ns()))["HostedZone"]["Id"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import start_module_cloud  # noqa: E402
+from support import sc, start_module_cloud  # noqa: E402
 from test_template import ROOT, load_asl, transitions  # noqa: E402
 
 PLAN_FIELDS = {"pass", "linkId", "linkConfig", "zoneRoleArn", "clusterState", "loadBalancer", "nodes", "listeners", "targetGroups",
@@ -63,7 +63,7 @@ class ObservePaths(unittest.TestCase):
         cls.sfn = cloud.client("stepfunctions")
         cls.ec2 = aws.ec2
         cls.elbv2 = aws.elbv2
-        role = "arn:aws:iam::123456789012:role/brokerlink-statemachine-role"
+        role = sc.provider_roles(aws)["ReconcileRoleArn"]  # Observe's own role, with its policies
         for key, page_size in (("real", None), ("small-pages", 5)):
             cls.machines[key] = cls.sfn.create_state_machine(
                 name=f"observe-{key}-{uuid.uuid4().hex[:8]}", roleArn=role,

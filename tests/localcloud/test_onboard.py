@@ -25,7 +25,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 # The placeholders of the events/onboard-*.json files (and events/link-orders.json).
 LB_PLACEHOLDER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders-nlb/50dc6c495c0c9188"
 SERVICE_PLACEHOLDER = "vpce-svc-0123456789abcdef0"
-BILLING_ACCOUNT, DNS_ACCOUNT, VPC_ACCOUNT = "210987654321", "333344445555", "444455556666"
+BILLING_ACCOUNT, DNS_ACCOUNT, VPC_ACCOUNT = sc.CONSUMER_ACCOUNT, sc.DNS_ACCOUNT, sc.VPC_ACCOUNT
 ACCOUNT = "123456789012"
 
 cloud: LocalCloud | None = None
@@ -138,17 +138,11 @@ class Onboarding(unittest.TestCase):
         answer = aws.ec2.describe_vpc_endpoint_service_permissions(ServiceId=self.service_id(world))
         return sorted(p["Principal"] for p in answer["AllowedPrincipals"])
 
-    def state(self, world: sc.World, *accounts: str) -> dict:
-        """Everything onboarding may write: ELBv2 and Route 53 here and in the consumer accounts, the table, the service."""
+    def state(self) -> dict:
+        """Everything onboarding may write: what scenario.snapshot reads (ELBv2, Route 53 here and in every consumer
+        account, the endpoint services' principals and connections) and the table."""
         table = aws.dynamodb.scan(TableName=cloud.table, ConsistentRead=True)["Items"]
-        zones = {}
-        for account in accounts:
-            route53 = in_account(account, "route53")
-            for zone in route53.list_hosted_zones()["HostedZones"]:
-                zone_id = zone["Id"].split("/")[-1]
-                zones[(account, zone_id)] = (zone["CallerReference"], owned_records(route53, zone_id))
-        return {"here": sc.snapshot(aws), "table": sorted(json.dumps(i, sort_keys=True) for i in table),
-                "principals": self.principals(world), "zones": zones}
+        return {"here": sc.snapshot(aws), "table": sorted(json.dumps(i, sort_keys=True) for i in table)}
 
     def endpoint(self, account: str, world: sc.World, cidr: str) -> tuple[str, str, str]:
         """An interface endpoint to the world's service from a VPC of `account`: (VPC id, endpoint id, its DNS name)."""
@@ -174,13 +168,13 @@ class Onboarding(unittest.TestCase):
     def test_register_link_plans_then_wires_the_link_and_a_rerun_changes_nothing(self):
         world = self.provider("onb-register")
         request = self.event("onboard-register-link.json", world)
-        before = self.state(world)
+        before = self.state()
 
         status, output, history = self.onboard("register-link dry run", self.event("onboard-register-link-dry-run.json", world))
 
         self.assertSucceeded(status, output, history)
         self.assertEqual({}, dict(sc.write_calls(history)))
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         plan = output["plan"]
         self.assertEqual(["bootstrap", "broker-1", "broker-2", "broker-3"], [g["key"] for g in plan["changes"]["createTargetGroups"]])
         self.assertEqual(3 * 2, sum(len(b["changes"]) for b in plan["changes"]["upsertRecords"]))
@@ -194,11 +188,11 @@ class Onboarding(unittest.TestCase):
         self.assertEqual({**request["link"], "bootstrapPort": 8999}, stored["config"])
         self.assertEqual((True, True), (output["reconcile"]["result"]["converged"], output["reconcile"]["result"]["applied"]))
 
-        before = self.state(world)
+        before = self.state()
         status, output, history = self.onboard("register-link again", request)
 
         self.assertSucceeded(status, output, history)
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         self.assertFalse(output["reconcile"]["result"]["applied"])
         self.assertIn("already stored with this config", " ".join(output["notes"]))
 
@@ -208,12 +202,12 @@ class Onboarding(unittest.TestCase):
         world = self.provider("onb-update")
         self.register(world)
         provider_zone = world.provider_zone_id
-        before = self.state(world)
+        before = self.state()
 
         status, output, history = self.onboard("update-link dry run", self.event("onboard-update-link-dry-run.json", world))
 
         self.assertSucceeded(status, output, history)
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         changes = output["plan"]["changes"]
         self.assertEqual({provider_zone: 6}, {b["hostedZoneId"]: len(b["changes"]) for b in changes["deleteRecords"]})
         self.assertEqual(["bootstrap"], [d["key"] for d in changes["deleteListeners"]])
@@ -286,15 +280,17 @@ class Onboarding(unittest.TestCase):
 
         vpc_id, endpoint_id, dns_name = self.endpoint(BILLING_ACCOUNT, world, "10.61.0.0/16")
         self.assertEqual("pendingAcceptance", self.endpoint_state(BILLING_ACCOUNT, endpoint_id))
+        # The consumer's stack lets BrokerLink create one private zone for this VPC (consumer-account.yaml, VpcId).
+        sc.deploy_consumer_role(aws, BILLING_ACCOUNT, VpcId=vpc_id)
         replace = {"vpc-0b1b2c3d4e5f60718": vpc_id,
                    "vpce-0b1b2c3d4e5f60718-bbbbbbbb.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com": dns_name}
-        before = self.state(world, BILLING_ACCOUNT)
+        before = self.state()
 
         status, output, history = self.onboard("add-consumer dry run (zone to create)",
                                                 self.event("onboard-add-consumer-create-zone.json", world, **replace) | {"dryRun": True})
 
         self.assertSucceeded(status, output, history)
-        self.assertEqual(before, self.state(world, BILLING_ACCOUNT))
+        self.assertEqual(before, self.state())
         self.assertEqual("pendingAcceptance", self.endpoint_state(BILLING_ACCOUNT, endpoint_id))
         self.assertEqual((None, "pendingAcceptance"), (output["plan"], output["connection"]["state"]))
         self.assertEqual(f"brokerlink-{world.link_id}-billing", output["decision"]["createZone"]["CallerReference"])
@@ -317,11 +313,11 @@ class Onboarding(unittest.TestCase):
                          stored["config"]["consumers"][0])
 
         # Running it again finds the zone by its caller reference and changes nothing.
-        before = self.state(world, BILLING_ACCOUNT)
+        before = self.state()
         status, output, history = self.onboard("add-consumer again", request)
 
         self.assertSucceeded(status, output, history)
-        self.assertEqual(before, self.state(world, BILLING_ACCOUNT))
+        self.assertEqual(before, self.state())
         self.assertFalse(output["reconcile"]["result"]["applied"])
 
     def test_add_consumer_creates_its_zone_in_one_account_and_associates_a_vpc_of_another(self):
@@ -332,6 +328,9 @@ class Onboarding(unittest.TestCase):
         self.assertEqual("SUCCEEDED", self.onboard(None, allow)[0])
         vpc_id, _, dns_name = self.endpoint(VPC_ACCOUNT, world, "10.70.0.0/16")
         seed_vpc = in_account(DNS_ACCOUNT, "ec2").create_vpc(CidrBlock="10.71.0.0/16")["Vpc"]["VpcId"]
+        # The zone's account may create a zone for its VPC and authorize the other's; the VPC's may associate it.
+        sc.deploy_consumer_role(aws, DNS_ACCOUNT, VpcId=seed_vpc, ForeignVpcId=vpc_id)
+        sc.deploy_consumer_role(aws, VPC_ACCOUNT, VpcId=vpc_id)
         request = self.event("onboard-add-consumer-cross-account-zone.json", world, **{
             "vpc-0c1c2c3d4e5f60718": vpc_id, "vpc-0d1d2d3d4e5f60718": seed_vpc,
             "vpce-0c1c2c3d4e5f60718-cccccccc.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com": dns_name})
@@ -347,11 +346,11 @@ class Onboarding(unittest.TestCase):
         with self.assertRaises(ClientError):  # the zone is the DNS account's, not the VPC owner's
             in_account(VPC_ACCOUNT, "route53").get_hosted_zone(Id=zone_id)
 
-        before = self.state(world, DNS_ACCOUNT)
+        before = self.state()
         status, output, history = self.onboard("add-consumer (cross-account) again", request)
 
         self.assertSucceeded(status, output, history)
-        self.assertEqual(before, self.state(world, DNS_ACCOUNT))
+        self.assertEqual(before, self.state())
 
     def test_add_consumer_with_its_existing_zone_plans_then_writes_its_records(self):
         world = self.provider("onb-existing", consumers=("analytics",))
@@ -360,12 +359,12 @@ class Onboarding(unittest.TestCase):
         request["consumer"] = self.consumer_entry(world, 0, principal=ACCOUNT)
         dry_run = self.event("onboard-add-consumer-dry-run.json", world)
         dry_run["consumer"] = request["consumer"]
-        before = self.state(world)
+        before = self.state()
 
         status, output, history = self.onboard("add-consumer dry run (existing zone)", dry_run)
 
         self.assertSucceeded(status, output, history)
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         zone_id = world.consumers[0].hosted_zone_id
         self.assertEqual({zone_id: 6}, {b["hostedZoneId"]: len(b["changes"]) for b in output["plan"]["changes"]["upsertRecords"]})
 
@@ -388,13 +387,13 @@ class Onboarding(unittest.TestCase):
         request["consumerName"] = "billing"
         dry_run = self.event("onboard-remove-consumer-dry-run.json", world)
         dry_run["consumerName"] = "billing"
-        before = self.state(world)
+        before = self.state()
 
         status, output, history = self.onboard("remove-consumer dry run", dry_run)
 
         self.assertSucceeded(status, output, history)
         self.assertEqual({}, dict(sc.write_calls(history)))
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         self.assertEqual({billing: 6}, {b["hostedZoneId"]: len(b["changes"]) for b in output["plan"]["changes"]["deleteRecords"]})
         self.assertEqual([], output["plan"]["changes"]["deleteTargetGroups"])
 
@@ -465,13 +464,13 @@ class Onboarding(unittest.TestCase):
         aws.elbv2.create_listener(LoadBalancerArn=world.load_balancer_arn, Protocol="TCP", Port=7000,
                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": foreign}])
         sc.add_foreign_record(aws, world.consumers[0].hosted_zone_id, f"other.{sc.ZONE_NAME}")
-        before = self.state(world)
+        before = self.state()
 
         status, output, history = self.onboard("remove-link dry run", self.event("onboard-remove-link-dry-run.json", world))
 
         self.assertSucceeded(status, output, history)
         self.assertEqual({}, dict(sc.write_calls(history)))
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         summary = output["plan"]["summary"]
         self.assertEqual((4, 4, 12), (summary["listenersDeleted"], summary["targetGroupsDeleted"], summary["recordsDeleted"]))
 
@@ -523,7 +522,7 @@ class Onboarding(unittest.TestCase):
         files = sorted(p.name for p in EVENTS.glob("onboard-invalid-*.json"))
         self.assertGreaterEqual(len(files), 9)
         self.assertEqual(sorted(self.INVALID_FIELDS), files)
-        before = self.state(world)
+        before = self.state()
         for name in files:
             with self.subTest(input=name):
                 request = self.event(name, world)
@@ -536,12 +535,12 @@ class Onboarding(unittest.TestCase):
                 self.assertEqual(expected, failed["error"], failed)
                 self.assertTrue(failed["cause"].startswith(self.INVALID_FIELDS[name] + ": "), failed)
                 self.assertEqual({}, dict(sc.write_calls(history)))
-                self.assertEqual(before, self.state(world))
+                self.assertEqual(before, self.state())
 
     def test_a_bootstrap_port_on_a_current_brokers_listener_port_is_refused_before_any_write(self):
         world = self.provider("onb-boot")
         colliding = self.link_config(world) | {"bootstrapPort": 9002}  # broker 2 listens on 9000 + 2
-        before = self.state(world)
+        before = self.state()
 
         for label, request in (("register-link", {"operation": "register-link", "link": colliding}),
                                ("register-link dry run", {"operation": "register-link", "link": colliding, "dryRun": True})):
@@ -559,11 +558,11 @@ class Onboarding(unittest.TestCase):
                 planned = cloud.express_executions(after=mark)
                 self.assertEqual(1, len(planned))
                 self.assertEqual({}, dict(sc.write_calls(planned[0]["events"])))
-                self.assertEqual(before, self.state(world))
+                self.assertEqual(before, self.state())
 
         # Registered with a port of no broker, then updated so that broker 2's port would become it.
         self.register(world)
-        before = self.state(world)
+        before = self.state()
         update = self.event("onboard-update-link.json", world)
         update["link"] = {k: v for k, v in self.link_config(world).items() if k != "consumers"} | {"listenerBasePort": 8997}
 
@@ -574,7 +573,7 @@ class Onboarding(unittest.TestCase):
         self.assertEqual("BrokerLink.InvalidInput", failed["error"], failed)
         self.assertTrue(failed["cause"].startswith("link.bootstrapPort: 8999 is also broker 2's listener port (8997 + 2)"), failed)
         self.assertEqual({}, dict(sc.write_calls(history)))
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
         self.assertEqual(1, self.item(world)["version"])
         self.assertEqual([], sc.convergence_problems(aws, world))
 
@@ -585,7 +584,7 @@ class Onboarding(unittest.TestCase):
         # An endpoint of the link's service that does not exist.
         missing = "vpce-0123456789abcdef0-zzzz." + world.consumers[0].endpoint_dns_name.split(".", 1)[1]
         request["consumer"] = self.consumer_entry(world, 0, principal=BILLING_ACCOUNT) | {"endpointDnsName": missing, "acceptConnection": True}
-        before = self.state(world)
+        before = self.state()
 
         status, output, history = self.onboard("refused: no such connection", request)
 
@@ -593,7 +592,7 @@ class Onboarding(unittest.TestCase):
         failed = self.failure(history)
         self.assertEqual("BrokerLink.InvalidInput", failed["error"])
         self.assertIn("consumer.vpcEndpointId", failed["cause"])
-        self.assertEqual(before, self.state(world))
+        self.assertEqual(before, self.state())
 
     # ------------------------------------------------------------------ failures, re-runs, concurrency
 

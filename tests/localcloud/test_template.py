@@ -825,6 +825,44 @@ class RecordNameTest(unittest.TestCase):
         self.assertEqual((provider["Type"], provider["Default"]), (consumer["Type"], consumer["Default"]))
 
 
+class WriteListTest(unittest.TestCase):
+    """scenario.WRITE_ACTIONS, the one list of writes the "wrote nothing" checks count, is every write the
+    definitions can make: every task that is not a read (Describe, List, Get, DynamoDB's Query), a pure function
+    (lambda:invoke) or the start of another execution (whose writes are in that execution's own history)."""
+
+    READ = re.compile(r"((describe|list|get)[A-Z]|query$)")
+    NOT_WRITES = {"invoke", "startExecution", "startSyncExecution"}
+
+    @staticmethod
+    def actions(definition):
+        """The action of every task, as its TaskScheduled event names it (`changeResourceRecordSets`, `putItem`)."""
+        for _, state in all_states(definition):
+            if state["Type"] == "Task":
+                parts = state["Resource"].split(":::", 1)[1].split(":")
+                yield parts[2] if parts[0] == "aws-sdk" else parts[1].split(".")[0]
+
+    def writes(self, definitions):
+        return {a for d in definitions for a in self.actions(d) if not self.READ.match(a) and a not in self.NOT_WRITES}
+
+    def test_the_write_list_is_every_write_of_the_definitions(self):
+        import scenario
+
+        written = self.writes(load_asl(path) for path in STATE_MACHINES)
+        self.assertEqual(set(scenario.WRITE_ACTIONS), written)
+        self.assertLessEqual(scenario.TABLE_WRITES, written)
+        # Onboarding's own writes are in it: zones, VPC associations, connections, the service's principals.
+        self.assertLessEqual({"createHostedZone", "associateVPCWithHostedZone", "createVPCAssociationAuthorization",
+                              "deleteVPCAssociationAuthorization", "acceptVpcEndpointConnections",
+                              "modifyVpcEndpointServicePermissions"}, written)
+
+    def test_a_definition_gaining_a_write_would_fail_the_list(self):
+        gained = {"StartAt": "Tag", "States": {"Tag": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:elasticloadbalancingv2:addTags", "End": True}}}
+        reads = {"StartAt": "Read", "States": {"Read": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:getHostedZone", "End": True}}}
+        self.assertEqual({"addTags"}, self.writes([gained, reads]))
+
+
 class EventRuleTest(unittest.TestCase):
     MSK = "SweepStateMachine.MskBrokerChange"
     EC2 = "SweepStateMachine.Ec2InstanceStateChange"

@@ -94,6 +94,11 @@ class Stack:
     def of_type(self, resource_type):
         return {k: v for k, v in self.resources.items() if v.get("Type") == resource_type}
 
+    def environment(self):
+        """The functions' environment variables from the template's Globals (the stack name, for the metric lines)."""
+        variables = ((self.function_globals.get("Environment") or {}).get("Variables")) or {}
+        return {name: str(self.resolve(value)) for name, value in variables.items()}
+
     def handlers(self):
         """Function logical id -> Handler (the function's own or the template's Globals)."""
         found = {}
@@ -249,7 +254,7 @@ def _die_with_parent():
         pass
 
 
-def start_lambda_host(dll, port, functions):
+def start_lambda_host(dll, port, functions, environment=None):
     if not dll.is_file():
         raise LaunchError(f"the local Lambda host is not built: {dll} is missing; run ./build.sh first")
     if not functions:
@@ -257,7 +262,7 @@ def start_lambda_host(dll, port, functions):
     args = ["dotnet", str(dll), "--port", str(port)]
     for name, handler in functions.items():
         args += ["--function", f"{name}={handler}"]
-    env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1")
+    env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1", **(environment or {}))
     return subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
                             preexec_fn=_die_with_parent)
 
@@ -445,7 +450,7 @@ def main(argv=None):
         functions = stack.handlers()
         lambda_port = args.lambda_port or free_port()
         lambda_endpoint = f"http://127.0.0.1:{lambda_port}"
-        host = start_lambda_host(args.host_dll, lambda_port, functions)  # starts while moto is imported
+        host = start_lambda_host(args.host_dll, lambda_port, functions, stack.environment())  # starts while moto is imported
         server = start_moto(args.port, lambda_endpoint)
         endpoint = f"http://127.0.0.1:{server.server_port}"
         wait_lambda_host(host, timeout=30)

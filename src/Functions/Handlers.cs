@@ -41,14 +41,18 @@ public sealed class Handlers
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Summarise</c>: the execution's outcome from every link's result.
-    /// Writes one CloudWatch Embedded Metric Format line per link to standard output (the function's log).
+    /// Writes one CloudWatch Embedded Metric Format line per link, and the stack's totals line, to standard output (the function's
+    /// log). Each line goes out with <c>Write</c>, not <c>WriteLine</c>: the Lambda .NET runtime formats every <c>WriteLine</c> of
+    /// <c>Console.Out</c> (a timestamp, request id and level in front; with the JSON log format, a JSON object whose
+    /// <c>message</c> is the line, which CloudWatch does not read as EMF) and passes <c>Write</c> through unchanged.
     /// </summary>
     public Stream Summarise(Stream input)
     {
-        var summary = Summariser.Summarise(Read(input, Context.SummariseInput));
-        foreach (var line in summary.MetricLines)
+        var stack = Environment.GetEnvironmentVariable(Metrics.StackVariable) is { Length: > 0 } name ? name : Metrics.UnknownStack;
+        var summary = Summariser.Summarise(Read(input, Context.SummariseInput), stack);
+        foreach (var line in summary.StackLine is null ? summary.MetricLines : [.. summary.MetricLines, summary.StackLine])
         {
-            Console.Out.WriteLine(line);
+            Console.Out.Write(line + "\n");
         }
         Console.Out.Flush();
         return Write(summary.Output, Context.SummariseOutput);

@@ -206,19 +206,19 @@ public sealed class SummariseTests
     public static TheoryData<string, JsonObject, string> MetricLines => new()
     {
         { "applied and converged", Converged("orders", writeCalls: 12, brokers: 3, findings: 1),
-            """{"WriteCalls": 12, "Brokers": 3, "Findings": 1, "BrokersNeedingProvisioning": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 12, "Brokers": 3, "Findings": 1, "BrokersNeedingProvisioning": 0, "FindingsNeedingAction": 1, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
         { "already converged", Converged("orders", applied: false),
-            """{"WriteCalls": 0, "Brokers": 3, "Findings": 0, "BrokersNeedingProvisioning": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 0, "Brokers": 3, "Findings": 0, "BrokersNeedingProvisioning": 0, "FindingsNeedingAction": 0, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
         { "dry run: nothing written", DryRun("orders", hasChanges: true),
-            """{"WriteCalls": 0, "Brokers": 3, "Findings": 1, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 0, "Brokers": 3, "Findings": 1, "BrokersNeedingProvisioning": 0, "FindingsNeedingAction": 1, "Converged": 0, "Blocked": 0, "Failed": 0}""" },
         { "blocked after applying the additions", Blocked("orders", applied: true, writeCalls: 4),
-            """{"WriteCalls": 4, "Brokers": 1, "Findings": 2, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
+            """{"WriteCalls": 4, "Brokers": 1, "Findings": 2, "BrokersNeedingProvisioning": 0, "FindingsNeedingAction": 2, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
         { "blocked before applying", Blocked("orders", applied: false),
-            """{"WriteCalls": 0, "Brokers": 1, "Findings": 2, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
+            """{"WriteCalls": 0, "Brokers": 1, "Findings": 2, "BrokersNeedingProvisioning": 0, "FindingsNeedingAction": 2, "Converged": 0, "Blocked": 1, "Failed": 1, "Error": "BrokerLink.PlanBlocked"}""" },
         { "not converged", NotConverged("orders"),
-            """{"WriteCalls": 9, "Brokers": 3, "Findings": 0, "BrokersNeedingProvisioning": 0, "Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.NotConverged"}""" },
+            """{"WriteCalls": 9, "Brokers": 3, "Findings": 0, "BrokersNeedingProvisioning": 0, "FindingsNeedingAction": 0, "Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.NotConverged"}""" },
         { "brokers needing provisioning are counted", NeedsProvisioning("orders"),
-            """{"WriteCalls": 0, "Brokers": 4, "Findings": 3, "BrokersNeedingProvisioning": 2, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
+            """{"WriteCalls": 0, "Brokers": 4, "Findings": 3, "BrokersNeedingProvisioning": 2, "FindingsNeedingAction": 3, "Converged": 1, "Blocked": 0, "Failed": 0}""" },
         { "failed before its plan: what is not known is left out", Caught("orders", "BrokerLink.ClusterNotReady", "Cluster is UPDATING"),
             """{"Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.ClusterNotReady"}""" },
     };
@@ -315,8 +315,132 @@ public sealed class SummariseTests
         }
 
         var lines = captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(["alpha", "beta"], lines.Select(l => (string)JsonNode.Parse(l)!["LinkId"]!));
+        Assert.Equal(["alpha", "beta", null], lines.Select(l => (string?)JsonNode.Parse(l)!["LinkId"]));
+        Assert.Equal(Metrics.UnknownStack, (string?)JsonNode.Parse(lines[^1])!["Stack"]);
         Assert.All(lines, l => Assert.Equal("BrokerLink", (string)JsonNode.Parse(l)!["_aws"]!["CloudWatchMetrics"]![0]!["Namespace"]!));
+    }
+
+    /// <summary>Records what reaches it by Write and refuses WriteLine, which the Lambda .NET runtime would format.</summary>
+    private sealed class RuntimeLikeWriter : StringWriter
+    {
+        public override void WriteLine(string? value) => throw new InvalidOperationException($"WriteLine({value}) would be wrapped by the Lambda runtime");
+        public override void WriteLine() => throw new InvalidOperationException("WriteLine() would be wrapped by the Lambda runtime");
+    }
+
+    [Fact]
+    public void Handler_writes_each_line_unformatted_with_the_stack_from_its_environment()
+    {
+        var input = Input([Converged("alpha"), Blocked("beta", applied: false)], stage: "sweep");
+        var (previousOut, previousStack) = (Console.Out, Environment.GetEnvironmentVariable(Metrics.StackVariable));
+        var captured = new RuntimeLikeWriter();
+        Console.SetOut(captured);
+        Environment.SetEnvironmentVariable(Metrics.StackVariable, "brokerlink-prod");
+        try
+        {
+            ReadAll(Lambda.Summarise(Stream(input)));
+        }
+        finally
+        {
+            Console.SetOut(previousOut);
+            Environment.SetEnvironmentVariable(Metrics.StackVariable, previousStack);
+        }
+
+        var text = captured.ToString();
+        Assert.EndsWith("\n", text);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        var totals = JsonNode.Parse(lines[2])!;
+        Assert.Equal(("brokerlink-prod", "sweep", 2, 1, 1), ((string)totals["Stack"]!, (string)totals["Stage"]!, (int)totals["LinksReported"]!,
+            (int)totals["LinksConverged"]!, (int)totals["LinksBlocked"]!));
+    }
+
+    public static TheoryData<string, JsonObject[], string, string> StackLines => new()
+    {
+        // what                                   results (a sweep's)                                                     stage    totals
+        { "every link converged",                 [Converged("alpha"), Converged("beta", applied: false)],                "sweep",
+            """{"LinksReported": 2, "LinksConverged": 2, "LinksNotConverged": 0, "LinksFailed": 0, "LinksBlocked": 0, "FindingsNeedingAction": 0}""" },
+        { "no links at all: zeros, not nothing",  [],                                                                     "sweep",
+            """{"LinksReported": 0, "LinksConverged": 0, "LinksNotConverged": 0, "LinksFailed": 0, "LinksBlocked": 0, "FindingsNeedingAction": 0}""" },
+        { "a blocked link is blocked, not failed", [Blocked("alpha", applied: false), Caught("beta", "BrokerLink.ClusterNotReady", "UPDATING"), NotConverged("gamma")], "apply",
+            """{"LinksReported": 3, "LinksConverged": 0, "LinksNotConverged": 3, "LinksFailed": 2, "LinksBlocked": 1, "FindingsNeedingAction": 2}""" },
+        { "a handed-over link is left to its apply", [HandedOver("alpha"), Converged("beta", findings: 2)],               "sweep",
+            """{"LinksReported": 1, "LinksConverged": 1, "LinksNotConverged": 0, "LinksFailed": 0, "LinksBlocked": 0, "FindingsNeedingAction": 2}""" },
+        { "findings needing a person are summed", [NeedsProvisioning("alpha"), Converged("beta", findings: 1)],            "sweep",
+            """{"LinksReported": 2, "LinksConverged": 2, "LinksNotConverged": 0, "LinksFailed": 0, "LinksBlocked": 0, "FindingsNeedingAction": 4}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StackLines))]
+    public void Each_execution_that_is_not_a_dry_run_gets_one_stack_line_with_its_totals(string what, JsonObject[] results, string stage, string totals)
+    {
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input(results, stage: stage)), Functions.Json.Json.Context.SummariseInput), "brokerlink");
+
+        var expected = JsonNode.Parse(totals)!.AsObject();
+        var document = new JsonObject
+        {
+            ["_aws"] = new JsonObject
+            {
+                ["Timestamp"] = EnteredMs,
+                ["CloudWatchMetrics"] = new JsonArray(new JsonObject
+                {
+                    ["Namespace"] = "BrokerLink",
+                    ["Dimensions"] = new JsonArray(new JsonArray("Stack")),
+                    ["Metrics"] = new JsonArray([.. expected.Select(p => (JsonNode)new JsonObject { ["Name"] = p.Key, ["Unit"] = "Count" })]),
+                }),
+            },
+            ["Stack"] = "brokerlink",
+        };
+        foreach (var (name, value) in expected)
+        {
+            document[name] = value!.DeepClone();
+        }
+        document["Stage"] = stage;
+        document["Trigger"] = "schedule";
+        Assert.NotNull(summary.StackLine);
+        Assert.DoesNotContain('\n', summary.StackLine);
+        Assert.True(JsonNode.DeepEquals(document, JsonNode.Parse(summary.StackLine)), $"{what}:\n{summary.StackLine}");
+    }
+
+    [Fact]
+    public void Every_line_names_the_execution_when_the_state_machine_gives_it()
+    {
+        var input = JsonNode.Parse(Input([Converged("alpha"), Caught("beta", "BrokerLink.ClusterNotReady", "UPDATING")], stage: "sweep"))!;
+        input["execution"] = "0f2c-sweep-1";
+
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(input.ToJsonString()), Functions.Json.Json.Context.SummariseInput));
+
+        Assert.All([.. summary.MetricLines, summary.StackLine!], l => Assert.Equal("0f2c-sweep-1", (string?)JsonNode.Parse(l)!["Execution"]));
+        Assert.Equal("BrokerLink.ClusterNotReady", (string?)JsonNode.Parse(summary.MetricLines[1])!["Error"]);
+        var without = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([Converged("alpha")])), Functions.Json.Json.Context.SummariseInput));
+        Assert.Null(JsonNode.Parse(without.MetricLines[0])!["Execution"]);
+    }
+
+    [Fact]
+    public void A_dry_run_gets_no_stack_line()
+    {
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([DryRun("alpha", hasChanges: true)], dryRun: true, stage: "sweep")),
+            Functions.Json.Json.Context.SummariseInput));
+
+        Assert.Null(summary.StackLine);
+        Assert.Single(summary.MetricLines);
+    }
+
+    [Theory]
+    [InlineData("RemovalGuardOverridden", 0)]
+    [InlineData("InstanceWithoutPrivateIp", 0)]
+    [InlineData("RecordConflict", 1)]
+    [InlineData("TargetGroupNotTagged", 1)]
+    [InlineData("SomeCodeAddedLater", 1)]
+    public void Findings_needing_action_leave_out_only_the_informational_codes(string code, int needingAction)
+    {
+        var result = Converged("orders", applied: false);
+        result["findings"] = new JsonArray(new JsonObject { ["code"] = code, ["subject"] = "x", ["message"] = "y" });
+
+        var summary = Summariser.Summarise(Functions.Json.Json.Read(Stream(Input([result])), Functions.Json.Json.Context.SummariseInput));
+
+        var line = JsonNode.Parse(Assert.Single(summary.MetricLines))!;
+        Assert.Equal((1, needingAction), ((int)line["Findings"]!, (int)line["FindingsNeedingAction"]!));
+        Assert.Equal(needingAction, (int)JsonNode.Parse(summary.StackLine!)!["FindingsNeedingAction"]!);
     }
 
     public static TheoryData<string, string, string> Failures => new()

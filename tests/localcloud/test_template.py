@@ -75,6 +75,9 @@ UNSCOPABLE_WRITES = {
     "logs:UpdateLogDelivery",
     "logs:DeleteLogDelivery",
     "logs:PutResourcePolicy",
+    # X-Ray (TracingPolicy, only while XRayTracing is on): no resource-level permissions either.
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
 }
 SAMPLE_SUBSTITUTIONS = {
     "TriageFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:brokerlink-Triage",

@@ -10,7 +10,8 @@ namespace BrokerLink.Functions.Summarising;
 /// <summary>
 /// <see cref="Stage"/>: <c>sweep</c> (the links' plans; a link with changes was handed to its own Apply execution, which
 /// reports it) or <c>apply</c> (one link's run). <see cref="InvalidItems"/>: Triage's bad items, each already its link's
-/// failed result (none: null or absent).
+/// failed result (none: null or absent). <see cref="Execution"/>: the execution's name (<c>$$.Execution.Name</c>), a property
+/// of every metric line so that a line leads to its execution; optional.
 /// </summary>
 internal sealed record SummariseInput(
     string? Stage = null,
@@ -18,7 +19,8 @@ internal sealed record SummariseInput(
     bool? DryRun = null,
     string? Timestamp = null,
     IReadOnlyList<JsonElement>? Results = null,
-    IReadOnlyList<JsonElement>? InvalidItems = null);
+    IReadOnlyList<JsonElement>? InvalidItems = null,
+    string? Execution = null);
 
 /// <summary>
 /// One link's result: <c>status</c> <c>succeeded</c> (converged, applied or not, or a dry run's <c>plan</c>),

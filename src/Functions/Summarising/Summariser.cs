@@ -6,8 +6,11 @@ using static BrokerLink.Functions.Json.Json;
 
 namespace BrokerLink.Functions.Summarising;
 
-/// <summary>The execution's outcome and one metrics line per link.</summary>
-internal sealed record Summary(SummariseOutput Output, IReadOnlyList<string> MetricLines);
+/// <summary>
+/// The execution's outcome, one metrics line per link, and the stack's totals line (null for a dry run: it changes nothing, and
+/// the alarms watch what really ran).
+/// </summary>
+internal sealed record Summary(SummariseOutput Output, IReadOnlyList<string> MetricLines, string? StackLine = null);
 
 /// <summary>
 /// Decides the outcome of an execution from its per-link results, after every link has run: converged when every
@@ -22,7 +25,9 @@ internal static class Summariser
     internal const int MaxCause = 32_768;
     internal const int MaxLinkCause = 1_000;
 
-    public static Summary Summarise(SummariseInput input)
+    /// <param name="input">the state machine's input</param>
+    /// <param name="stack">the <c>Stack</c> dimension of the totals line (the handler's <see cref="Metrics.StackVariable"/>)</param>
+    public static Summary Summarise(SummariseInput input, string stack = Metrics.UnknownStack)
     {
         var stage = Check.Text(input.Stage, "stage");
         if (stage is not ("sweep" or "apply"))
@@ -32,6 +37,7 @@ internal static class Summariser
         var trigger = Check.Text(input.Trigger, "trigger");
         var dryRun = Check.Flag(input.DryRun, "dryRun");
         var timestamp = ReadTimestamp(input.Timestamp, "timestamp");
+        var execution = input.Execution is null ? null : Check.Text(input.Execution, "execution");
         var ran = Check.Present(input.Results, "results");
         var invalid = input.InvalidItems ?? [];
 
@@ -59,8 +65,11 @@ internal static class Summariser
         };
         var output = new SummariseOutput(trigger, dryRun, links.All(l => l.Metrics.Converged), results, failure);
         // A link handed to its Apply execution is reported there, once its changes are applied.
-        var lines = links.Where(l => !l.HandedOver).Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error)).ToList();
-        return new Summary(output, lines);
+        var reported = links.Where(l => !l.HandedOver).ToList();
+        var lines = reported.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error, execution)).ToList();
+        var stackLine = dryRun ? null
+            : Metrics.StackLine(timestamp, stack, stage, trigger, StackMetrics.Of([.. reported.Select(l => l.Metrics)]), execution);
+        return new Summary(output, lines, stackLine);
     }
 
     /// <summary>
@@ -96,21 +105,22 @@ internal static class Summariser
                 var blocked = IsBlocked(plan.Blocked);
                 var hasChanges = Check.Flag(plan.HasChanges, $"{path}.plan.hasChanges");
                 return new LinkOutcome(new LinkMetrics(linkId, WriteCalls: 0, plan.Summary?.Brokers, plan.Findings?.Count,
-                    Converged: !hasChanges && !blocked, Blocked: blocked, Failed: false, NeedingProvisioning(plan.Findings)), null);
+                    Converged: !hasChanges && !blocked, Blocked: blocked, Failed: false, NeedingProvisioning(plan.Findings), NeedingAction(plan.Findings)), null);
             case "succeeded":
                 var summary = Check.Present(result.Summary, $"{path}.summary");
                 return new LinkOutcome(new LinkMetrics(linkId, Writes(result, summary, path), summary.Brokers, findings,
-                    Converged: Check.Flag(result.Converged, $"{path}.converged"), Blocked: false, Failed: false, NeedingProvisioning(result.Findings)), null);
+                    Converged: Check.Flag(result.Converged, $"{path}.converged"), Blocked: false, Failed: false, NeedingProvisioning(result.Findings),
+                    NeedingAction(result.Findings)), null);
             case "applying" when handedOverAllowed:
                 return new LinkOutcome(new LinkMetrics(linkId, WriteCalls: 0, result.Summary?.Brokers, findings, Converged: false, Blocked: false,
-                    Failed: false, NeedingProvisioning(result.Findings)), null, HandedOver: true);
+                    Failed: false, NeedingProvisioning(result.Findings), NeedingAction(result.Findings)), null, HandedOver: true);
             case "failed":
                 var failure = new Failure(Check.Text(result.Error, $"{path}.error"), result.Cause ?? "");
                 // A blocked or unconverged link still says what it wrote; other failures do not know.
                 var known = result.Summary;
                 return new LinkOutcome(new LinkMetrics(linkId, known is null ? null : Writes(result, known, path), known?.Brokers,
                     known is null ? null : findings, Converged: false, Blocked: IsBlocked(result.Blocked), Failed: true,
-                    known is null ? null : NeedingProvisioning(result.Findings)), failure);
+                    known is null ? null : NeedingProvisioning(result.Findings), known is null ? null : NeedingAction(result.Findings)), failure);
             default:
                 throw Check.Invalid($"{path}.status", $"'{status}' is not succeeded{(handedOverAllowed ? ", applying" : "")} or failed");
         }
@@ -123,6 +133,11 @@ internal static class Summariser
     private static int? NeedingProvisioning(IReadOnlyList<JsonElement>? findings) => findings?.Count(f =>
         f.ValueKind == JsonValueKind.Object && f.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
         && code.GetString() == "BrokerNeedsProvisioning");
+
+    /// <summary>How many findings need a person (<see cref="Metrics.NeedsAction"/>); null when the findings are not known.</summary>
+    private static int? NeedingAction(IReadOnlyList<JsonElement>? findings) => findings?.Count(f =>
+        f.ValueKind == JsonValueKind.Object && f.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
+        && Metrics.NeedsAction(code.GetString()!));
 
     private static bool IsBlocked(JsonElement? blocked) => blocked is { ValueKind: not JsonValueKind.Null };
 

@@ -49,7 +49,9 @@ public sealed class Handlers
     public Stream Summarise(Stream input)
     {
         var stack = Environment.GetEnvironmentVariable(Metrics.StackVariable) is { Length: > 0 } name ? name : Metrics.UnknownStack;
-        var summary = Summariser.Summarise(Read(input, Context.SummariseInput), stack);
+        // Outside a stack (no variable) the lines stay metrics, as the pure function's default.
+        var perLinkMetrics = Environment.GetEnvironmentVariable(Metrics.PerLinkVariable) != "false";
+        var summary = Summariser.Summarise(Read(input, Context.SummariseInput), stack, perLinkMetrics);
         foreach (var line in summary.StackLine is null ? summary.MetricLines : [.. summary.MetricLines, summary.StackLine])
         {
             Console.Out.Write(line + "\n");

@@ -272,6 +272,28 @@ public sealed class SummariseTests
             line);
     }
 
+    [Fact]
+    public void Without_per_link_metrics_a_links_line_is_the_same_fields_as_a_log_line_and_the_totals_stay_metrics()
+    {
+        var input = Functions.Json.Json.Read(Stream(Input([Converged("alpha"), Caught("beta", "BrokerLink.InvalidInput", "x")])),
+            Functions.Json.Json.Context.SummariseInput);
+
+        var metrics = Summariser.Summarise(input, "stack", perLinkMetrics: true);
+        var logs = Summariser.Summarise(input, "stack", perLinkMetrics: false);
+
+        Assert.Equal(2, logs.MetricLines.Count);
+        for (var i = 0; i < 2; i++)
+        {
+            var full = JsonNode.Parse(metrics.MetricLines[i])!.AsObject();
+            var plain = JsonNode.Parse(logs.MetricLines[i])!.AsObject();
+            Assert.False(plain.ContainsKey("_aws"), logs.MetricLines[i]);
+            full.Remove("_aws");
+            Assert.True(JsonNode.DeepEquals(full, plain), logs.MetricLines[i]);
+        }
+        Assert.Equal(metrics.StackLine, logs.StackLine);
+        Assert.NotNull(JsonNode.Parse(logs.StackLine!)!["_aws"]);
+    }
+
     [Theory]
     //          timestamp as Step Functions gives it            Unix milliseconds
     [InlineData("2025-01-31T12:00:00.123Z",                       1738324800123)]

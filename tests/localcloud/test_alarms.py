@@ -84,8 +84,8 @@ def directives(line):
 class SummariseHost:
     """The real Summarise handler behind the local Lambda host; each invocation's standard output lines."""
 
-    def __init__(self):
-        stack = launcher.Stack(launcher.load_template(launcher.REPO / "template.yaml"), {})
+    def __init__(self, params=None):
+        stack = launcher.Stack(launcher.load_template(launcher.REPO / "template.yaml"), dict(params or {}))
         self.port = launcher.free_port()
         # The environment template.yaml's Globals give the functions, as the local cloud gives it (its stack name).
         self.environment = stack.environment()
@@ -157,11 +157,17 @@ def captured():
     if not _CAPTURED:
         if not launcher.DEFAULT_DLL.is_file():
             raise AssertionError(f"{launcher.DEFAULT_DLL} is missing: run ./build.sh build first")
-        host = SummariseHost()
+        # PerLinkMetrics true: the dashboard's per-link graphs read those metrics; the default is read below.
+        host = SummariseHost({"PerLinkMetrics": "true"})
         try:
             _CAPTURED["every"] = host.invoke(summarise_input(EVERY_OUTCOME), expected_lines=5)  # 4 links (epsilon is Apply's) + totals
             _CAPTURED["healthy"] = host.invoke(summarise_input(HEALTHY), expected_lines=3)
             _CAPTURED["dry"] = host.invoke(summarise_input(HEALTHY, dry_run=True), expected_lines=2)
+        finally:
+            host.close()
+        host = SummariseHost()
+        try:
+            _CAPTURED["default"] = host.invoke(summarise_input(HEALTHY), expected_lines=3)
         finally:
             host.close()
         lines = _CAPTURED["every"][1] + _CAPTURED["healthy"][1]
@@ -194,6 +200,15 @@ class EmittedMetricsTest(unittest.TestCase):
                                                  "FindingsNeedingAction")})
         self.assertEqual(("BrokerLink.PlanBlocked", "BrokerLink.ClusterNotReady"), (json.loads(self.lines[1])["Error"], json.loads(self.lines[2])["Error"]))
         self.assertEqual("BrokerLink.LinksFailed", self.output["failed"]["error"])
+
+    def test_by_default_a_links_line_is_a_log_line_and_only_the_totals_are_metrics(self):
+        # 8 custom metrics a link cost about USD 2.40 a link-month: per-link metrics are the PerLinkMetrics parameter's choice.
+        self.assertEqual("false", self.template["Parameters"]["PerLinkMetrics"]["Default"])
+        lines = [json.loads(line) for line in captured()["default"][1]]
+        self.assertEqual(["alpha", "beta"], [line["LinkId"] for line in lines if "LinkId" in line])
+        self.assertEqual([False, False, True], ["_aws" in line for line in lines])
+        self.assertLessEqual({"LinkId", "WriteCalls", "Brokers", "Findings", "FindingsNeedingAction", "Converged", "Blocked", "Failed",
+                              "Trigger", "DryRun"}, set(lines[0]))
 
     def test_a_dry_run_writes_no_stack_totals(self):
         self.assertEqual(["alpha", "beta"], [json.loads(line)["LinkId"] for line in self.dry_lines])
@@ -327,6 +342,16 @@ class DashboardTest(unittest.TestCase):
         for metric in ("Converged", "Failed", "Blocked", "Brokers", "WriteCalls", "FindingsNeedingAction"):
             self.assertTrue(any(f'MetricName="{metric}"' in s for s in seen), metric)
         self.assertLessEqual({"ExecutionsStarted", "ExecutionsFailed", "ExecutionTime", "Errors", "Throttles"}, seen)
+
+    def test_the_links_table_reads_the_function_log_and_fields_every_links_line_has(self):
+        # Without per-link metrics this table is where a link's state is seen: every field it reads is in the default line.
+        widget = next(w for w in self.body["widgets"] if w["type"] == "log")
+        query = widget["properties"]["query"]
+        self.assertIn("SOURCE '${FunctionLogGroup}'", self.template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+        fields = set(re.findall(r"latest\((\w+)\)", query)) | set(re.findall(r" by (\w+)", query))
+        line = json.loads(captured()["default"][1][0])
+        self.assertLessEqual({"Converged", "Failed", "Blocked", "FindingsNeedingAction", "Brokers", "DryRun", "LinkId"}, fields)
+        self.assertLessEqual(fields - {"Error"}, set(line))
 
     def test_the_alarm_widget_shows_every_alarm(self):
         widget = next(w for w in self.body["widgets"] if w["type"] == "alarm")

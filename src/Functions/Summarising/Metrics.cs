@@ -41,6 +41,12 @@ internal static class Metrics
     /// <summary>The environment variable (template.yaml Globals) holding the stack's name, the <c>Stack</c> dimension's value.</summary>
     public const string StackVariable = "BROKERLINK_STACK_NAME";
 
+    /// <summary>
+    /// The environment variable (template.yaml Globals, parameter <c>PerLinkMetrics</c>): <c>true</c> makes each link's line
+    /// metrics too (8 custom metrics a link, each billed monthly); otherwise it is a log line only, the same fields.
+    /// </summary>
+    public const string PerLinkVariable = "BROKERLINK_PER_LINK_METRICS";
+
     /// <summary>The <c>Stack</c> dimension's value when <see cref="StackVariable"/> is not set (outside a deployed stack).</summary>
     public const string UnknownStack = "(unknown)";
 
@@ -61,9 +67,11 @@ internal static class Metrics
     /// "Metrics": [{"Name": "WriteCalls", "Unit": "Count"}, ...]}]}, "LinkId": "...", "WriteCalls": n, ...,
     /// "Trigger": "...", "DryRun": false}</c>, plus <c>"Execution"</c> (the execution's name) when known and <c>"Error"</c> when the
     /// link failed. Properties that are not
-    /// metrics are searchable in CloudWatch Logs but are not dimensions.
+    /// metrics are searchable in CloudWatch Logs but are not dimensions. Without <paramref name="asMetrics"/>, the same line
+    /// without <c>_aws</c>: CloudWatch keeps it as a log line and makes no metric of it.
     /// </summary>
-    public static string EmfLine(long timestampMs, string trigger, bool dryRun, LinkMetrics link, string? error, string? execution = null)
+    public static string EmfLine(long timestampMs, string trigger, bool dryRun, LinkMetrics link, string? error, string? execution = null,
+        bool asMetrics = true)
     {
         var values = new List<(string Name, int Value)>();
         void Add(string name, int? value)
@@ -82,7 +90,7 @@ internal static class Metrics
         Add("Blocked", link.Blocked ? 1 : 0);
         Add("Failed", link.Failed ? 1 : 0);
 
-        return Line(timestampMs, "LinkId", link.LinkId, values, w =>
+        return Line(timestampMs, "LinkId", link.LinkId, values, asMetrics, w =>
         {
             w.WriteString("Trigger", trigger);
             w.WriteBoolean("DryRun", dryRun);
@@ -111,7 +119,7 @@ internal static class Metrics
             ("LinksFailed", totals.LinksFailed),
             ("LinksBlocked", totals.LinksBlocked),
             ("FindingsNeedingAction", totals.FindingsNeedingAction),
-        ], w =>
+        ], asMetrics: true, w =>
         {
             w.WriteString("Stage", stage);
             w.WriteString("Trigger", trigger);
@@ -122,34 +130,16 @@ internal static class Metrics
         });
 
     private static string Line(long timestampMs, string dimension, string dimensionValue, IReadOnlyList<(string Name, int Value)> values,
-        Action<Utf8JsonWriter> properties)
+        bool asMetrics, Action<Utf8JsonWriter> properties)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
-            w.WriteStartObject("_aws");
-            w.WriteNumber("Timestamp", timestampMs);
-            w.WriteStartArray("CloudWatchMetrics");
-            w.WriteStartObject();
-            w.WriteString("Namespace", Namespace);
-            w.WriteStartArray("Dimensions");
-            w.WriteStartArray();
-            w.WriteStringValue(dimension);
-            w.WriteEndArray();
-            w.WriteEndArray();
-            w.WriteStartArray("Metrics");
-            foreach (var (name, _) in values)
+            if (asMetrics)
             {
-                w.WriteStartObject();
-                w.WriteString("Name", name);
-                w.WriteString("Unit", "Count");
-                w.WriteEndObject();
+                Directive(w, timestampMs, dimension, values);
             }
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteEndObject();
             w.WriteString(dimension, dimensionValue);
             foreach (var (name, value) in values)
             {
@@ -159,5 +149,31 @@ internal static class Metrics
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void Directive(Utf8JsonWriter w, long timestampMs, string dimension, IReadOnlyList<(string Name, int Value)> values)
+    {
+        w.WriteStartObject("_aws");
+        w.WriteNumber("Timestamp", timestampMs);
+        w.WriteStartArray("CloudWatchMetrics");
+        w.WriteStartObject();
+        w.WriteString("Namespace", Namespace);
+        w.WriteStartArray("Dimensions");
+        w.WriteStartArray();
+        w.WriteStringValue(dimension);
+        w.WriteEndArray();
+        w.WriteEndArray();
+        w.WriteStartArray("Metrics");
+        foreach (var (name, _) in values)
+        {
+            w.WriteStartObject();
+            w.WriteString("Name", name);
+            w.WriteString("Unit", "Count");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 }

@@ -27,7 +27,8 @@ internal static class Summariser
 
     /// <param name="input">the state machine's input</param>
     /// <param name="stack">the <c>Stack</c> dimension of the totals line (the handler's <see cref="Metrics.StackVariable"/>)</param>
-    public static Summary Summarise(SummariseInput input, string stack = Metrics.UnknownStack)
+    /// <param name="perLinkMetrics">each link's line is metrics too, not only a log line (<see cref="Metrics.PerLinkVariable"/>)</param>
+    public static Summary Summarise(SummariseInput input, string stack = Metrics.UnknownStack, bool perLinkMetrics = true)
     {
         var stage = Check.Text(input.Stage, "stage");
         if (stage is not ("sweep" or "apply"))
@@ -66,7 +67,7 @@ internal static class Summariser
         var output = new SummariseOutput(trigger, dryRun, links.All(l => l.Metrics.Converged), results, failure);
         // A link handed to its Apply execution is reported there, once its changes are applied.
         var reported = links.Where(l => !l.HandedOver).ToList();
-        var lines = reported.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error, execution)).ToList();
+        var lines = reported.Select(l => Metrics.EmfLine(timestamp, trigger, dryRun, l.Metrics, l.Failure?.Error, execution, perLinkMetrics)).ToList();
         var stackLine = dryRun ? null
             : Metrics.StackLine(timestamp, stack, stage, trigger, StackMetrics.Of([.. reported.Select(l => l.Metrics)]), execution);
         return new Summary(output, lines, stackLine);

@@ -291,8 +291,13 @@ internal sealed class FakeAws
         }
     }
 
+    /// <summary>The group's key: its brokerlink:key tag, or for an operator's group handed over to the link (msk-nlb-per-broker,
+    /// named <c>...-bN</c> by <see cref="AddOperatorGroup"/>'s callers) <c>broker-N</c>; null for a group not the link's.</summary>
     private static string? KeyOf(TargetGroup group) =>
-        group.Tags.Any(t => t.Key == "brokerlink:link") ? group.Tags.FirstOrDefault(t => t.Key == "brokerlink:key")?.Value : null;
+        !group.Tags.Any(t => t.Key == "brokerlink:link") ? null
+        : group.Operator ? (group.Name.LastIndexOf("-b", StringComparison.Ordinal) is var at and >= 0
+            && int.TryParse(group.Name[(at + 2)..], out var id) ? $"broker-{id}" : null)
+        : group.Tags.FirstOrDefault(t => t.Key == "brokerlink:key")?.Value;
 
     private static int Live(TargetGroup group) => group.Targets.Count(kv => kv.Value != "draining");
 

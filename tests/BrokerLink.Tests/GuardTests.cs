@@ -270,6 +270,17 @@ public sealed class GuardTests
     }
 
     [Fact]
+    public void The_apply_state_machine_applies_every_addition_before_any_removal()
+    {
+        string[] additions = ["createTargetGroups", "createListeners", "registerTargets", "upsertRecords"];
+        string[] removals = ["deregisterTargets", "deleteRecords", "deleteListeners", "deleteTargetGroups"];
+        var order = FakeAws.AslApplyOrder.ToList();
+
+        Assert.Equal(additions.Concat(removals).Order(StringComparer.Ordinal), order.Order(StringComparer.Ordinal));
+        Assert.True(additions.Max(a => order.IndexOf(a)) < removals.Min(r => order.IndexOf(r)), string.Join(" -> ", order));
+    }
+
+    [Fact]
     public void Ip_change_of_every_broker_registers_the_new_ips_before_any_old_one_is_deregistered()
     {
         var aws = FakeAws.WithBrokers(1, 2, 3);

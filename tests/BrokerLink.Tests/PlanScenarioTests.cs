@@ -279,6 +279,27 @@ public sealed class PlanScenarioTests
     }
 
     [Fact]
+    public void Target_port_change_registers_the_new_port_and_deregisters_the_old_port_in_every_group()
+    {
+        // ELBv2 keys a target by Id and Port: IP:9096 is registered beside IP:9094, which must be deregistered.
+        var aws = FakeAws.WithBrokers(1, 2);
+        aws.Converge(Link);
+        var moved = Link with { TargetPort = 9096 };
+
+        var plan = aws.Converge(moved);
+
+        static IEnumerable<string> Listed(IEnumerable<TargetsChange> changes) =>
+            changes.SelectMany(c => c.Targets.Select(t => $"{c.Key} {t.Id}:{t.Port}")).Order(StringComparer.Ordinal);
+        string[] groups = ["bootstrap", "bootstrap", "broker-1", "broker-2"];
+        string[] ips = [Ip(1), Ip(2), Ip(1), Ip(2)];
+        Assert.Equal(groups.Zip(ips, (g, ip) => $"{g} {ip}:9096").Order(StringComparer.Ordinal), Listed(plan.Changes.RegisterTargets));
+        Assert.Equal(groups.Zip(ips, (g, ip) => $"{g} {ip}:9094").Order(StringComparer.Ordinal), Listed(plan.Changes.DeregisterTargets));
+        Assert.False(Plan(aws, moved).HasChanges);
+        // Left behind: only draining old-port targets.
+        Assert.Equal(new[] { "draining" }, aws.TargetGroups.SelectMany(g => g.Targets).Where(kv => kv.Key.Port == 9094).Select(kv => kv.Value).Distinct());
+    }
+
+    [Fact]
     public void Stale_target_group_still_used_by_a_listener_not_ours_is_kept()
     {
         var aws = FakeAws.WithBrokers(1, 2);

@@ -73,9 +73,7 @@ class CrossAccountConsumer(unittest.TestCase):
 
         self.assertEqual("SUCCEEDED", status, output)
         hosts = [b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)]
-        expected = {(h, "A"): f"ALIAS {self.endpoint_dns_name} {sc.ENDPOINT_ZONE_ID}" for h in hosts}
-        expected.update({(h, "TXT"): sc.ownership_txt(world.link_id) for h in hosts})
-        self.assertEqual(expected, self.consumer_records(zone_id))
+        self.assertEqual(self.wired(world), self.consumer_records(zone_id))
         with self.assertRaises(ClientError) as seen:
             aws.route53.list_resource_record_sets(HostedZoneId=zone_id)
         self.assertEqual("NoSuchHostedZone", seen.exception.response["Error"]["Code"])
@@ -87,14 +85,24 @@ class CrossAccountConsumer(unittest.TestCase):
         world = sc.build_world(aws, "xacct-idle", table=cloud.table, consumers=(),
                                provider_zone=False, bootstrap_port=None)
         self.addCleanup(sc.delete_link, aws, world)
-        world, _ = self.add_cross_account_consumer(world)
-        status, output, _ = cloud.start_execution_and_wait(sc.manual(world))
+        world, zone_id = self.add_cross_account_consumer(world)
+        status, output, history = cloud.start_execution_and_wait(sc.manual(world))
         self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual(self.wired(world), self.consumer_records(zone_id))  # the first run wrote the consumer's zone
+        self.assertGreater(sc.wiring_writes(history)["changeResourceRecordSets"], 0)
 
         status, output, history = cloud.start_execution_and_wait(sc.manual(world))
 
         self.assertEqual("SUCCEEDED", status, output)
         self.assertEqual({}, dict(sc.write_calls(history)))
+        self.assertEqual(self.wired(world), self.consumer_records(zone_id))
+
+    def wired(self, world: sc.World) -> dict[tuple[str, str], str]:
+        """The consumer's zone as the link wires it: an alias to its endpoint and the ownership TXT per broker."""
+        hosts = [b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)]
+        expected = {(h, "A"): f"ALIAS {self.endpoint_dns_name} {sc.ENDPOINT_ZONE_ID}" for h in hosts}
+        expected.update({(h, "TXT"): sc.ownership_txt(world.link_id) for h in hosts})
+        return expected
 
 
 if __name__ == "__main__":

@@ -9,14 +9,18 @@ converges them all.
 Each scenario prints `kind-scenario: <kind> | <scenario> | <wall seconds> s | <n> writes` to
 stderr (ELBv2 + Route 53 write calls, from the execution history) for the issue note.
 """
+import dataclasses
 import ipaddress
 import sys
 import time
 import unittest
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
+import apply_order  # noqa: E402
 import scenario as sc  # noqa: E402
 from support import LocalCloud, ScenarioCase, start_module_cloud  # noqa: E402
 
@@ -42,11 +46,14 @@ class KindCase(ScenarioCase):
         return world
 
     def run_scenario(self, kind: str, scenario: str, execution_input: dict):
-        """Runs an execution, prints its kind-scenario line; (status, output, history, writes)."""
+        """Runs an execution, checks that no apply pass removed before it added, prints its kind-scenario line;
+        (status, output, history, writes). The history is also `last_history`."""
         started = time.monotonic()
         status, output, history = self.cloud.start_execution_and_wait(execution_input)
         wall = time.monotonic() - started
         writes = sc.wiring_writes(history)
+        self.assertNoBreakBeforeMake(history)
+        self.last_history = history
         print(f"kind-scenario: {kind} | {scenario} | {wall:.2f} s | {sum(writes.values())} writes", file=sys.stderr)
         return status, output, history, writes
 
@@ -82,6 +89,13 @@ class KindCase(ScenarioCase):
 
     def findings(self, result: dict) -> set[tuple[str, str]]:
         return {(f["code"], f["subject"]) for f in result.get("findings") or []}
+
+    def assertPartnerZoneIsTheOtherAccounts(self, world: sc.World) -> None:
+        """The partner's zone (which assertRecords read through its role) is out of the provider account's sight."""
+        partner = next(c for c in world.consumers if c.name == PARTNER)
+        with self.assertRaises(ClientError) as seen:
+            self.aws.route53.list_resource_record_sets(HostedZoneId=partner.hosted_zone_id)
+        self.assertEqual("NoSuchHostedZone", seen.exception.response["Error"]["Code"])
 
     def assertRecords(self, world: sc.World, zone_id: str, want: dict[str, tuple[str, str]]) -> None:
         """The zone holds exactly these names of the link (alias A to the target, TXT ownership)."""
@@ -119,7 +133,7 @@ class PerBrokerScenarios(KindCase):
         for zone_id in world.zone_ids:
             consumer = world.consumer_of(zone_id)
             self.assertRecords(world, zone_id, {b.hosts[0]: consumer.broker_endpoint(b.broker_id) for b in brokers})
-        self.assertEqual({PARTNER}, {c.name for c in world.consumers if c.role_arn})
+        self.assertPartnerZoneIsTheOtherAccounts(world)
 
         self.rerun_writes_nothing(PER_BROKER, world)
 
@@ -150,6 +164,7 @@ class PerBrokerScenarios(KindCase):
         self.assertEqual([], sc.convergence_problems(aws, world))
         self.assertEqual([f'{replaced["newIp"]}:9094'], sc.link_view(aws, world).target_groups["broker-2"]["targets"])
         self.assertEqual({"registerTargets": 1, "deregisterTargets": 1}, dict(writes))
+        self.assertMakeBeforeBreak(history)
 
     def test_target_group_without_the_link_tag_is_a_finding_and_left_alone(self):
         world = self.kind_world(PER_BROKER, "kpb-untagged", provisioned=(1, 2, 3), untagged=(3,))
@@ -192,6 +207,7 @@ class ServerlessScenarios(KindCase):
             self.assertEqual(sc.ENDPOINT_ZONE_ID, consumer.endpoint_hosted_zone_id)
         for zone_id in world.zone_ids:
             self.assertRecords(world, zone_id, {sc.SERVERLESS_RECORD: world.alias_target(zone_id)})
+        self.assertPartnerZoneIsTheOtherAccounts(world)
         self.assertEqual([], result.get("advertisedListeners") or [])
 
         self.rerun_writes_nothing(SERVERLESS, world)
@@ -204,8 +220,10 @@ class ServerlessScenarios(KindCase):
         after = cloud.add_endpoint_subnet(world.vpc_endpoint_id, world.subnet_ids[2])
         added = sorted(set(after) - set(before))
         self.assertEqual(1, len(added))
-        _, _, _, writes = self.run_scenario(SERVERLESS, "endpoint subnet added + schedule",
-                                            sc.load_event("schedule-sweep.json", world))
+        status, output, history, writes = self.run_scenario(SERVERLESS, "endpoint subnet added + schedule",
+                                                            sc.load_event("schedule-sweep.json", world))
+        self.assertEqual("SUCCEEDED", status, self.why(output, history))
+        self.assertTrue(self.result_of(output, world)["converged"], output)
         self.assertEqual([], sc.convergence_problems(aws, world))
         self.assertIn(f"{added[0]}:9098", sc.link_view(aws, world).target_groups["serverless"]["targets"])
         self.assertEqual({"registerTargets": 1}, dict(writes))
@@ -237,6 +255,7 @@ class Ec2Scenarios(KindCase):
         name = world.config["recordNames"][0]
         for zone_id in world.zone_ids:
             self.assertRecords(world, zone_id, {name: world.alias_target(zone_id)})
+        self.assertPartnerZoneIsTheOtherAccounts(world)
 
         self.rerun_writes_nothing(EC2, world)
         status, output, history, _ = self.run_scenario(EC2, "dry run for server.properties",
@@ -272,17 +291,40 @@ class Ec2Scenarios(KindCase):
                        sc.ec2_event("ec2-instance-terminated.json", replaced["oldInstanceId"]))
         view = sc.link_view(aws, world)
         self.assertEqual([f'{replaced["newIp"]}:9093'], view.target_groups["broker-2"]["targets"])
+        self.assertMakeBeforeBreak(self.last_history)
 
         broker_3 = next(i for i in sc.ec2_instances(aws, world) if i.broker_id_tag == "3" and i.state == "running")
         cloud.terminate_instance(broker_3.instance_id)
-        _, _, _, writes = self.run_scenario(EC2, "instance terminated (broker 3) + terminated event",
-                                            sc.ec2_event("ec2-instance-terminated.json", broker_3.instance_id))
+        status, output, history, writes = self.run_scenario(
+            EC2, "instance terminated (broker 3) + terminated event",
+            sc.ec2_event("ec2-instance-terminated.json", broker_3.instance_id))
+        self.assertEqual("SUCCEEDED", status, self.why(output, history))
+        self.assertTrue(self.result_of(output, world)["converged"], output)
         self.assertEqual([], sc.convergence_problems(aws, world))
         view = sc.link_view(aws, world)
         self.assertNotIn("broker-3", view.target_groups)
         self.assertNotIn(6003, view.listeners)
         self.assertEqual({"broker-1", "broker-2", "broker-4"}, set(view.target_groups))
         self.assertEqual({"deleteListener": 1, "deleteTargetGroup": 1}, dict(writes))  # a deleted group needs no deregistering
+
+    def test_a_renamed_record_is_written_in_every_zone_before_the_old_name_is_deleted(self):
+        kept, dropped, added = "kec2-names.kafka.internal", "old-kec2-names.kafka.internal", "new-kec2-names.kafka.internal"
+        world = self.kind_world(EC2, "kec2-names", consumers=("analytics",), record_names=(kept, dropped))
+        self.converge(world)
+        renamed = dataclasses.replace(world, config={**world.config, "recordNames": [kept, added]})
+        sc.put_link(aws, renamed)
+
+        result = self.converged(EC2, renamed, "record name replaced (1 of 2 names)", sc.manual(renamed))
+
+        # Per zone: the new name's A and TXT upserted, the old name's deleted.
+        self.assertEqual((2 * len(world.zone_ids), 2 * len(world.zone_ids)),
+                         (result["summary"]["recordsUpserted"], result["summary"]["recordsDeleted"]), result["summary"])
+        for zone_id in world.zone_ids:
+            self.assertRecords(renamed, zone_id, {kept: world.alias_target(zone_id), added: world.alias_target(zone_id)})
+        # Per zone the new name's batch (UPSERT) went before the old name's (DELETE).
+        self.assertMakeBeforeBreak(self.last_history)
+        record_writes = [w.action for p in apply_order.apply_passes(self.last_history) for w in p.writes]
+        self.assertEqual(["changeResourceRecordSets UPSERT"] * 2 + ["changeResourceRecordSets DELETE"] * 2, record_writes)
 
     def test_an_instance_that_is_no_broker_writes_nothing_and_bad_broker_tags_are_findings(self):
         world = self.kind_world(EC2, "kec2-tags", consumers=("analytics",), provider_zone=False)

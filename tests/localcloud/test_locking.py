@@ -17,12 +17,46 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud, start_module_cloud  # noqa: E402
+from support import LocalCloud, MakeBeforeBreak, start_module_cloud  # noqa: E402
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
 CONCURRENT = 6
 APPLY_SERVICES = ("elasticloadbalancingv2", "route53")
+# Where an Apply execution can fail once it holds the lock: (case, world, service, action, wire code, skip, error,
+# wiring writes scheduled before the failure, wiring writes not scheduled). "fresh": a new link (creations and
+# upserts); "shrunk": a converged 6-broker link whose cluster went down to 3 (deregistrations, record deletes, listener
+# and target group deletes). The skips count the calls let through first, in an Apply execution of a link with two
+# zones: ListNodes once per link observe (without the lock, under it, to verify), ListResourceRecordSets once per zone
+# in each of those and once in each zone plan.
+CREATE = "createTargetGroup registerTargets createListener"
+RECORDS, DELETE = "changeResourceRecordSets", "deleteListener deleteTargetGroup"
+FAILURE_POINTS = [
+    ("createTargetGroup", "fresh", "elbv2", "CreateTargetGroup", "TooManyTargetGroups", 1,
+     "ElasticLoadBalancingV2.TooManyTargetGroupsException", "createTargetGroup", RECORDS),
+    ("registerTargets", "fresh", "elbv2", "RegisterTargets", "TooManyTargets", 1,
+     "ElasticLoadBalancingV2.TooManyTargetsException", "createTargetGroup registerTargets", RECORDS),
+    ("createListener", "fresh", "elbv2", "CreateListener", "TooManyListeners", 1,
+     "ElasticLoadBalancingV2.TooManyListenersException", "createTargetGroup createListener", RECORDS),
+    ("changeResourceRecordSets UPSERT", "fresh", "route53", "ChangeResourceRecordSets", "InvalidChangeBatch", 0,
+     "Route53.InvalidChangeBatchException", f"{CREATE} {RECORDS}", ""),
+    ("observe under the lock", "fresh", "kafka", "ListNodes", "NotFoundException", 1, "Kafka.NotFoundException",
+     "", f"{CREATE} {RECORDS}"),
+    ("zone plan of the upserts", "fresh", "route53", "ListResourceRecordSets", "NoSuchHostedZone", 4,
+     "Route53.NoSuchHostedZoneException", CREATE, RECORDS),
+    ("verify observe", "fresh", "kafka", "ListNodes", "NotFoundException", 2, "Kafka.NotFoundException",
+     f"{CREATE} {RECORDS}", ""),
+    ("deregisterTargets", "shrunk", "elbv2", "DeregisterTargets", "InvalidTarget", 0,
+     "ElasticLoadBalancingV2.InvalidTargetException", "deregisterTargets", f"{RECORDS} {DELETE}"),
+    ("changeResourceRecordSets DELETE", "shrunk", "route53", "ChangeResourceRecordSets", "InvalidChangeBatch", 0,
+     "Route53.InvalidChangeBatchException", f"deregisterTargets {RECORDS}", DELETE),
+    ("zone plan of the deletes", "shrunk", "route53", "ListResourceRecordSets", "NoSuchHostedZone", 4,
+     "Route53.NoSuchHostedZoneException", "deregisterTargets", f"{RECORDS} {DELETE}"),
+    ("deleteListener", "shrunk", "elbv2", "DeleteListener", "ListenerNotFound", 1,
+     "ElasticLoadBalancingV2.ListenerNotFoundException", f"deregisterTargets {RECORDS} deleteListener", "deleteTargetGroup"),
+    ("deleteTargetGroup", "shrunk", "elbv2", "DeleteTargetGroup", "ResourceInUse", 1,
+     "ElasticLoadBalancingV2.ResourceInUseException", f"deregisterTargets {RECORDS} {DELETE}", ""),
+]
 
 
 def setUpModule():
@@ -49,7 +83,7 @@ def apply_interval(history: list[dict]) -> tuple[datetime, datetime] | None:
     return writes[0]["timestamp"], max(ends + [writes[-1]["timestamp"]])
 
 
-class LockingScenarios(unittest.TestCase):
+class LockingScenarios(unittest.TestCase, MakeBeforeBreak):
 
     def world(self, link_id: str, **options) -> sc.World:
         options = {"consumers": ("analytics",)} | options
@@ -73,6 +107,7 @@ class LockingScenarios(unittest.TestCase):
     def execute(self, scenario: str, execution_input: dict):
         started = time.monotonic()
         status, output, history = cloud.start_execution_and_wait(execution_input)
+        self.assertNoBreakBeforeMake(history)
         writes = sc.write_calls(history)
         print(f"scenario: {scenario} wall={time.monotonic() - started:.2f} writes={sum(writes.values())}",
               file=sys.stderr)
@@ -104,9 +139,14 @@ class LockingScenarios(unittest.TestCase):
         described = {e: cloud.wait_for_execution(e, timeout=240) for e in executions}
         wall = time.monotonic() - started
         histories = {e: cloud.execution_history(e) for e in executions}
+        for history in histories.values():
+            self.assertNoBreakBeforeMake(history)
 
         self.assertEqual(["SUCCEEDED"] * CONCURRENT, [described[e]["status"] for e in executions],
                          [described[e].get("output") for e in executions])
+        # They really ran at once: the last one started before the first one ended.
+        starts, stops = [described[e]["startDate"] for e in executions], [described[e]["stopDate"] for e in executions]
+        self.assertLess(max(starts), min(stops), list(zip(starts, stops)))
         self.assertEqual([], sc.convergence_problems(aws, world))
         keys, ports = self.owned_resources(world)
         self.assertEqual({"broker-1": 1, "broker-2": 1, "broker-3": 1, "bootstrap": 1}, dict(keys))
@@ -214,6 +254,49 @@ class LockingScenarios(unittest.TestCase):
         self.assertEqual("SUCCEEDED", status, output)
         self.assertEqual([], sc.convergence_problems(aws, world))
         self.assertIsNone(self.lock(world))
+
+    def apply(self, world: sc.World):
+        """One Apply execution of the link (no sweep before it): (status, error, history)."""
+        described = cloud.wait_for_execution(cloud.start_execution(sc.manual(world)), timeout=180)
+        return described["status"], described.get("error"), cloud.execution_history(described["executionArn"])
+
+    def test_a_failure_at_each_point_after_the_lock_is_taken_leaves_no_lock_and_the_next_run_converges(self):
+        """A fault at each write task of an Apply execution, and in each observation it makes under the lock: the
+        execution fails with the fault's name, its lock item is gone, and the next run converges."""
+        cloud.set_config(retryWaitScale=0.01)  # DeleteTargetGroup retries ResourceInUse 5 times, from 5 s on
+        self.addCleanup(cloud.set_config, retryWaitScale=1.0)
+        for n, (case, start, service, action, code, skip, error, written, unwritten) in enumerate(FAILURE_POINTS):
+            with self.subTest(case):
+                world = self.world(f"lockfail-{n}", brokers=6 if start == "shrunk" else 3)
+                if start == "shrunk":
+                    self.assertEqual("SUCCEEDED", self.apply(world)[0])
+                    sc.update_broker_count(aws, world.cluster_arn, 3)
+                    sc.wait_cluster_active(aws, world.cluster_arn)
+                self.addCleanup(cloud.clear_faults)
+                cloud.inject_fault(service, action, code, count=100, skip=skip)
+
+                status, failed, history = self.apply(world)
+                cloud.clear_faults()
+                self.assertNoBreakBeforeMake(history)
+
+                self.assertEqual(("FAILED", error), (status, failed), case)
+                # It failed where the fault was meant to land: after these writes, before those.
+                writes = set(sc.wiring_writes(history))
+                self.assertEqual((set(written.split()), set()), (writes & set(written.split() + unwritten.split()),
+                                                                 writes & set(unwritten.split())), (case, writes))
+                self.assertIsNone(self.lock(world), case)
+                # It failed holding the lock: taken once, released once (by the failure path), nothing else.
+                self.assertEqual({"putItem": 1, "deleteItem": 1},
+                                 {k: v for k, v in sc.write_calls(history).items() if k in sc.TABLE_WRITES}, case)
+                self.assertEqual(1, sum(e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"]
+                                        == "ReleaseLockAfterFailure" for e in history), case)
+
+                status, _, history = self.apply(world)
+
+                self.assertEqual("SUCCEEDED", status, case)
+                self.assertNoBreakBeforeMake(history)
+                self.assertEqual([], sc.convergence_problems(aws, world), case)
+                self.assertIsNone(self.lock(world), case)
 
 
 if __name__ == "__main__":

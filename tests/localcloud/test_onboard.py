@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud, start_module_cloud  # noqa: E402
+from support import LocalCloud, MakeBeforeBreak, start_module_cloud, started_histories, wait_until  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 # The placeholders of the events/onboard-*.json files (and events/link-orders.json).
@@ -53,7 +53,7 @@ def owned_records(route53, zone_id: str) -> dict:
     return {k: v for k, v in sc.records(type("R", (), {"route53": route53})(), zone_id).items() if k[1] in ("A", "TXT")}
 
 
-class Onboarding(unittest.TestCase):
+class Onboarding(unittest.TestCase, MakeBeforeBreak):
 
     # ------------------------------------------------------------------ the world
 
@@ -114,6 +114,8 @@ class Onboarding(unittest.TestCase):
     def onboard(self, label: str | None, request: dict):
         started = time.monotonic()
         status, output, history = cloud.start_execution_and_wait(request, state_machine="onboard", timeout=180)
+        for applied in started_histories(cloud, history):
+            self.assertNoBreakBeforeMake(applied)
         if label:
             print(f"onboard: {label} wall={time.monotonic() - started:.2f} status={status}", file=sys.stderr)
         return status, output, history
@@ -242,6 +244,8 @@ class Onboarding(unittest.TestCase):
         status, output, history = self.onboard("update-link (targetPort 9094 -> 9096)", {"operation": "update-link", "link": link})
 
         self.assertSucceeded(status, output, history)
+        # Each group got its new-port target before its old-port one was deregistered.
+        self.assertMakeBeforeBreak([e for applied in started_histories(cloud, history) for e in applied])
         self.assertEqual((True, True), (output["reconcile"]["result"]["converged"], output["reconcile"]["result"]["applied"]))
         self.assertEqual(9096, self.item(world)["config"]["targetPort"])
         moved = dataclasses.replace(world, config={**world.config, "targetPort": 9096})
@@ -651,12 +655,13 @@ class Onboarding(unittest.TestCase):
         self.addCleanup(cloud.clear_faults)
         sfn = cloud.client("stepfunctions")
         slow = sfn.start_execution(stateMachineArn=cloud.state_machines["onboard"], input=json.dumps(first))["executionArn"]
-        time.sleep(1.0)
+        wait_until(lambda: any(e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"]
+                               == "modifyVpcEndpointServicePermissions" for e in cloud.execution_history(slow)),
+                   "the first onboarding read the link and waits in its AllowPrincipals call")
 
         status, output, history = self.onboard("add-consumer (concurrent, wins)", second)
         self.assertSucceeded(status, output, history)
-        while (described := sfn.describe_execution(executionArn=slow))["status"] == "RUNNING":
-            time.sleep(0.2)
+        described = cloud.wait_for_execution(slow)
 
         self.assertEqual("FAILED", described["status"])
         self.assertEqual("BrokerLink.Conflict", described["error"])

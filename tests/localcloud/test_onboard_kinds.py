@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
 import scenario as sc  # noqa: E402
-from support import LocalCloud, start_module_cloud  # noqa: E402
+from support import LocalCloud, MakeBeforeBreak, start_module_cloud  # noqa: E402
 
 PER_BROKER, SERVERLESS, EC2 = "msk-nlb-per-broker", "msk-serverless", "ec2-self-managed"
 
@@ -64,7 +64,7 @@ class Run:
         return found
 
 
-class OnboardKindCase(unittest.TestCase):
+class OnboardKindCase(unittest.TestCase, MakeBeforeBreak):
 
     # ------------------------------------------------------------------ the world
 
@@ -116,6 +116,8 @@ class OnboardKindCase(unittest.TestCase):
         run = Run(status, output, history, [cloud.execution_history(arn) for arn in self.started_executions(history)],
                   [o["events"] for o in cloud.express_executions(after=mark)])
         print(f"onboard-kind: {kind} | {scenario} | {wall:.2f} s | {sum(run.writes().values())} writes", file=sys.stderr)
+        for applied in run.reconciles:
+            self.assertNoBreakBeforeMake(applied)
         return run
 
     @staticmethod

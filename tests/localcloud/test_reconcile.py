@@ -4,12 +4,15 @@ One local cloud for the module; every test builds its own VPC, NLB, cluster, zon
 (and removes its link item afterwards, so a scheduled sweep sees only the test's own link).
 Each scenario prints `scenario: <name> wall=<s> writes=<n>` to stderr for the issue note.
 """
+import dataclasses
+import json
 import sys
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
+import apply_order  # noqa: E402
 import scenario as sc  # noqa: E402
 from support import LocalCloud, ScenarioCase, start_module_cloud  # noqa: E402
 
@@ -122,15 +125,55 @@ class ReconcileScenarios(ScenarioCase):
         self.assertNotEqual(replaced["oldIp"], replaced["newIp"])
         sweep = sc.load_event("schedule-sweep.json", world)
 
-        status, output, _, writes = self.execute("broker replaced + schedule", sweep)
+        status, output, history, writes = self.execute("broker replaced + schedule", sweep)
 
         self.assertEqual("SUCCEEDED", status, output)
+        self.assertMakeBeforeBreak(history)
         self.assertEqual([], sc.convergence_problems(aws, world))
         view = sc.link_view(aws, world)
         self.assertEqual([f'{replaced["newIp"]}:9094'], view.target_groups["broker-2"]["targets"])
         on_the_nlb = sc.load_balancer_state(aws, world.load_balancer_arn)["targetGroups"].values()
         self.assertNotIn(f'{replaced["oldIp"]}:9094', [t for g in on_the_nlb for t in g["targets"]])
         self.assertEqual({"registerTargets": 2, "deregisterTargets": 2}, dict(writes))
+
+    def test_brokers_removed_and_one_replaced_in_one_run_add_before_anything_is_removed(self):
+        # 6 -> 3 brokers and broker 1 moved: 6 of 12 targets and 3 of 6 names go, exactly the default share 0.5.
+        world = self.world("swap", brokers=6)
+        self.converge(world)
+        sc.update_broker_count(aws, world.cluster_arn, 3)
+        sc.wait_cluster_active(aws, world.cluster_arn)
+        moved = cloud.replace_broker(world.cluster_arn, 1)
+
+        status, output, history, writes = self.execute("6->3 brokers + broker 1 moved", sc.manual(world))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, world))
+        self.assertEqual({"registerTargets": 2, "deregisterTargets": 2, "deleteListener": 3, "deleteTargetGroup": 3,
+                          "changeResourceRecordSets": 3}, dict(writes))
+        # Broker 1's new IP (in its group and in bootstrap) is in before any target, listener, group or record goes.
+        self.assertMakeBeforeBreak(history)
+        passes = [p for p in apply_order.apply_passes(history) if p.writes]
+        self.assertEqual(1, len(passes), passes)
+        self.assertEqual(["registerTargets"] * 2, [w.action for w in passes[0].writes[:2]])
+        view = sc.link_view(aws, world)
+        self.assertEqual([f'{moved["newIp"]}:9094'], view.target_groups["broker-1"]["targets"])
+
+    def test_a_changed_target_port_registers_the_new_port_before_the_old_port_is_deregistered(self):
+        # ELBv2 keys targets by Id and Port: IP:9096 joins IP:9094, which must be deregistered to converge.
+        world = self.world("port", consumers=("analytics",))
+        self.converge(world)
+        moved = dataclasses.replace(world, config={**world.config, "targetPort": 9096})
+        sc.put_link(aws, moved)
+
+        status, output, history, writes = self.execute("targetPort 9094 -> 9096", sc.manual(moved))
+
+        self.assertEqual("SUCCEEDED", status, output)
+        self.assertEqual([], sc.convergence_problems(aws, moved))
+        self.assertEqual({"registerTargets": 4, "deregisterTargets": 4}, dict(writes))
+        self.assertMakeBeforeBreak(history)
+        for key, group in sc.link_view(aws, moved).target_groups.items():
+            self.assertTrue(group["draining"] and all(t.endswith(":9094") for t in group["draining"]), (key, group))
+            self.assertTrue(group["targets"] and all(t.endswith(":9096") for t in group["targets"]), (key, group))
 
     def test_converged_link_reruns_without_writes(self):
         world = self.world("steady", bootstrap_port=None)
@@ -207,6 +250,65 @@ class ReconcileScenarios(ScenarioCase):
         self.assertEqual("192.0.2.10", records[(host, "A")])
         self.assertNotIn((host, "TXT"), records)
         self.assertEqual([], [p for p in sc.convergence_problems(aws, world) if host not in p])
+
+    def test_records_owned_by_someone_else_another_link_or_a_cname_are_conflicts_left_untouched(self):
+        world = self.world("owners")
+        hosts = {b.broker_id: b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)}
+        analytics, billing = (c.hosted_zone_id for c in world.consumers)
+        # broker 1 in analytics: an A record with another owner's TXT (external-dns); broker 2 in analytics: an A
+        # record with the TXT of another BrokerLink link; broker 3 in billing: a CNAME.
+        foreign = {
+            (analytics, hosts[1]): [("A", "192.0.2.11"), ("TXT", '"heritage=external-dns,external-dns/owner=k8s"')],
+            (analytics, hosts[2]): [("A", "192.0.2.12"), ("TXT", sc.ownership_txt("another-link"))],
+            (billing, hosts[3]): [("CNAME", "elsewhere.example.com")],
+        }
+        for (zone_id, name), records in foreign.items():
+            put_records(zone_id, name, records)
+        before = {key: self.records_at(*key) for key in foreign}
+
+        for run in ("sweep", "second sweep"):
+            with self.subTest(run=run):
+                status, output, history, writes = self.execute(
+                    f"records of other owners ({run})", sc.load_event("schedule-sweep.json", world))
+
+                self.assertEqual("SUCCEEDED", status, output)
+                result = output["results"][0]
+                conflicts = {(f["subject"].rstrip("."), zone) for f in result["findings"] if f["code"] == "RecordConflict"
+                             for zone in (analytics, billing) if zone in f["message"]}
+                self.assertEqual({(name, zone_id) for zone_id, name in foreign}, conflicts, result["findings"])
+                self.assertEqual(before, {key: self.records_at(*key) for key in foreign})
+                self.assertEqual([], [c for c in record_changes(history) if c[:2] in foreign])
+                # Everything else converges: broker 3 in analytics, brokers 1 and 2 in billing, every broker in the
+                # provider zone, all target groups and listeners.
+                labels = {(world.zone_label(zone_id), name) for zone_id, name in foreign}
+                self.assertEqual([], [p for p in sc.convergence_problems(aws, world)
+                                      if not any(p.startswith(f"{label} ") and name in p for label, name in labels)])
+        self.assertEqual({}, dict(writes), "the second sweep has nothing left to write")
+
+    def records_at(self, zone_id: str, name: str) -> dict:
+        return {k: v for k, v in sc.records(aws, zone_id).items() if k[0] == name}
+
+
+def put_records(zone_id: str, name: str, records: list[tuple[str, str]]) -> None:
+    """Records somebody else made at `name` (one value each, TTL 300), in one batch."""
+    aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": name, "Type": kind, "TTL": 300,
+                                                   "ResourceRecords": [{"Value": value}]}}
+        for kind, value in records]})
+
+
+def record_changes(history: list[dict]) -> list[tuple[str, str, str, str]]:
+    """(zone id, name, type, action) of every record change the runs' ChangeResourceRecordSets tasks carried."""
+    found = []
+    for e in history:
+        details = e.get("taskScheduledEventDetails") or {}
+        if e["type"] == "TaskScheduled" and details["resource"] == "changeResourceRecordSets":
+            parameters = json.loads(details["parameters"])
+            for change in parameters["ChangeBatch"]["Changes"]:
+                record = change["ResourceRecordSet"]
+                found.append((parameters["HostedZoneId"], record["Name"].lower().rstrip("."), record["Type"],
+                              change["Action"]))
+    return found
 
 
 if __name__ == "__main__":

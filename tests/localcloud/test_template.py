@@ -987,6 +987,7 @@ class EventFilesTest(unittest.TestCase):
             json.loads(file.read_text())
 
     def test_cloudtrail_request_arns_are_url_encoded_forms_of_the_response_arns(self):
+        checked = 0
         for file in sorted(EVENTS.glob("cloudtrail-*.json")):
             detail = json.loads(file.read_text())["detail"]
             request = detail.get("requestParameters") or {}
@@ -994,6 +995,8 @@ class EventFilesTest(unittest.TestCase):
             if "clusterArn" in request and "clusterArn" in response:
                 self.assertIn("%3A", request["clusterArn"], file.name)
                 self.assertEqual(urllib.parse.unquote(request["clusterArn"]), response["clusterArn"], file.name)
+                checked += 1
+        self.assertGreater(checked, 0, "no cloudtrail-*.json file has both ARNs")
 
     def test_the_sample_link_is_the_cluster_of_the_sample_events(self):
         link = json.loads((EVENTS / "link-orders.json").read_text())

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using BrokerLink.Functions;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Validation;
@@ -202,9 +203,31 @@ internal sealed class FakeAws
     public List<(string Phase, SortedDictionary<string, int> Live)> Phases { get; } = [];
 
     /// <summary>
-    /// Applies the lists in the contract's order, one phase per list. After every phase, no owned target group of a
-    /// broker that exists (or the bootstrap group, while any broker exists) may be left without a live target,
-    /// unless it had none before this apply.
+    /// The plan's change lists in the order the Apply state machine (src/StateMachine/apply.asl.json) applies them:
+    /// its Map states from where <c>HoldsLock</c> goes to apply, following <c>Next</c>, each by the list it iterates
+    /// (<c>$.plan.changes.registerTargets</c>; the zones' record batches: <c>$.plan.upsertZones</c>, <c>deleteZones</c>).
+    /// </summary>
+    public static IReadOnlyList<string> AslApplyOrder => AslOrder.Value;
+
+    private static readonly Lazy<string[]> AslOrder = new(() =>
+    {
+        var asl = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "StateMachine", "apply.asl.json")))!;
+        var states = asl["States"]!["RunLink"]!["Branches"]![0]!["States"]!;
+        var order = new List<string>();
+        var name = states["HoldsLock"]!["Choices"]![0]!["Next"]!.GetValue<string>();
+        while (states[name] is { } state && state["Type"]!.GetValue<string>() == "Map")
+        {
+            var list = state["ItemsPath"]!.GetValue<string>().Split('.')[^1];
+            order.Add(list switch { "upsertZones" => "upsertRecords", "deleteZones" => "deleteRecords", _ => list });
+            name = state["Next"]!.GetValue<string>();
+        }
+        return [.. order];
+    });
+
+    /// <summary>
+    /// Applies the lists in the order the Apply state machine does (<see cref="AslApplyOrder"/>), one phase per list.
+    /// After every phase, no owned target group of a broker that exists (or the bootstrap group, while any broker
+    /// exists) may be left without a live target, unless it had none before this apply.
     /// </summary>
     public void Apply(PlanOutput plan)
     {
@@ -227,41 +250,54 @@ internal sealed class FakeAws
             }
         }
 
-        Phase("createTargetGroups", c.CreateTargetGroups, g =>
+        var phases = new Dictionary<string, Action>
         {
-            Assert.DoesNotContain(TargetGroups, t => t.Name == g.Name);
-            Assert.True(g.Name.Length <= 32, g.Name);
-            var group = new TargetGroup(Arn($"targetgroup/{g.Name}"), g.Name, g.Port, [.. g.Tags], []);
-            TargetGroups.Add(group);
-            Register(group.Arn, g.Targets);
-            if (g.Listener is { } listener)
+            ["createTargetGroups"] = () => Phase("createTargetGroups", c.CreateTargetGroups, g =>
             {
-                AddListener(listener.Port, group.Arn, listener.Tags);
-            }
-        });
-        Phase("createListeners", c.CreateListeners, l => AddListener(l.Port, l.TargetGroupArn, l.Tags));
-        Phase("registerTargets", c.RegisterTargets, r => Register(r.TargetGroupArn, r.Targets));
-        Phase("upsertRecords", c.UpsertRecords, ApplyBatch);
-        Phase("deregisterTargets", c.DeregisterTargets, r =>
-        {
-            var group = Group(r.TargetGroupArn);
-            foreach (var target in r.Targets)
+                Assert.DoesNotContain(TargetGroups, t => t.Name == g.Name);
+                Assert.True(g.Name.Length <= 32, g.Name);
+                var group = new TargetGroup(Arn($"targetgroup/{g.Name}"), g.Name, g.Port, [.. g.Tags], []);
+                TargetGroups.Add(group);
+                Register(group.Arn, g.Targets);
+                if (g.Listener is { } listener)
+                {
+                    AddListener(listener.Port, group.Arn, listener.Tags);
+                }
+            }),
+            ["createListeners"] = () => Phase("createListeners", c.CreateListeners, l => AddListener(l.Port, l.TargetGroupArn, l.Tags)),
+            ["registerTargets"] = () => Phase("registerTargets", c.RegisterTargets, r => Register(r.TargetGroupArn, r.Targets)),
+            ["upsertRecords"] = () => Phase("upsertRecords", c.UpsertRecords, ApplyBatch),
+            ["deregisterTargets"] = () => Phase("deregisterTargets", c.DeregisterTargets, r =>
             {
-                Assert.True(group.Targets.ContainsKey(target), $"{target} is not registered in {group.Name}");
-                group.Targets[target] = "draining";
-            }
-        });
-        Phase("deleteRecords", c.DeleteRecords, ApplyBatch);
-        Phase("deleteListeners", c.DeleteListeners, l => Assert.Equal(1, Listeners.RemoveAll(x => x.Arn == l.ListenerArn)));
-        Phase("deleteTargetGroups", c.DeleteTargetGroups, g =>
+                var group = Group(r.TargetGroupArn);
+                foreach (var target in r.Targets)
+                {
+                    Assert.True(group.Targets.ContainsKey(target), $"{target} is not registered in {group.Name}");
+                    group.Targets[target] = "draining";
+                }
+            }),
+            ["deleteRecords"] = () => Phase("deleteRecords", c.DeleteRecords, ApplyBatch),
+            ["deleteListeners"] = () => Phase("deleteListeners", c.DeleteListeners, l => Assert.Equal(1, Listeners.RemoveAll(x => x.Arn == l.ListenerArn))),
+            ["deleteTargetGroups"] = () => Phase("deleteTargetGroups", c.DeleteTargetGroups, g =>
+            {
+                Assert.DoesNotContain(Listeners, l => l.TargetGroupArn == g.TargetGroupArn);
+                Assert.Equal(1, TargetGroups.RemoveAll(t => t.Arn == g.TargetGroupArn));
+            }),
+        };
+        Assert.Equal(phases.Keys.Order(StringComparer.Ordinal), AslApplyOrder.Order(StringComparer.Ordinal));
+        foreach (var name in AslApplyOrder)
         {
-            Assert.DoesNotContain(Listeners, l => l.TargetGroupArn == g.TargetGroupArn);
-            Assert.Equal(1, TargetGroups.RemoveAll(t => t.Arn == g.TargetGroupArn));
-        });
+            phases[name]();
+        }
     }
 
+    /// <summary>The group's key: its brokerlink:key tag, or for an operator's group handed over to the link (msk-nlb-per-broker,
+    /// named <c>...-bN</c> by <see cref="AddOperatorGroup"/>'s callers) <c>broker-N</c>; null for a group not the link's.</summary>
     private static string? KeyOf(TargetGroup group) =>
-        group.Tags.Any(t => t.Key == "brokerlink:link") ? group.Tags.FirstOrDefault(t => t.Key == "brokerlink:key")?.Value : null;
+        !group.Tags.Any(t => t.Key == "brokerlink:link") ? null
+        : group.Operator ? (group.Name.LastIndexOf("-b", StringComparison.Ordinal) is var at and >= 0
+            && int.TryParse(group.Name[(at + 2)..], out var id) ? $"broker-{id}" : null)
+        : group.Tags.FirstOrDefault(t => t.Key == "brokerlink:key")?.Value;
 
     private static int Live(TargetGroup group) => group.Targets.Count(kv => kv.Value != "draining");
 

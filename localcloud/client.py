@@ -64,9 +64,10 @@ class Reconciliation:
     """A sweep and the Apply executions it started, read as one run (see LocalCloud.reconcile). `summary`: the sweep's
     Summarise output (from its events when the sweep failed) with each handed-over link's Apply result in its place."""
 
-    def __init__(self, status, output, history, sweep, applies, summary, sweep_events):
+    def __init__(self, status, output, history, sweep, applies, summary, sweep_events, apply_histories):
         self.status, self.output, self.history, self.sweep, self.applies = status, output, history, sweep, applies
-        self.summary, self.sweep_events = summary, sweep_events
+        self.summary, self.sweep_events, self.apply_histories = summary, sweep_events, apply_histories
+        self.sweep_express = {}  # the sweep as the local cloud describes an Express execution (billing, largest state)
         self.observes = []  # the Observe executions the run started (sweep and Apply), with their events
 
     @property
@@ -109,11 +110,11 @@ class Reconciliation:
                 (not r["plan"]["hasChanges"] and r["plan"]["blocked"] is None) if r.get("dryRun") else r.get("converged", False)
                 for r in output["results"])
         if not failures:
-            return cls("SUCCEEDED", output, events, sweep, applies, output, sweep_events)
+            return cls("SUCCEEDED", output, events, sweep, applies, output, sweep_events, histories)
         error, cause = failures[0] if len(failures) == 1 else (
             "BrokerLink.LinksFailed", "; ".join(f"{e}: {c}" for e, c in failures))
         events.append({"type": "ExecutionFailed", "executionFailedEventDetails": {"error": error, "cause": cause}})
-        return cls("FAILED", None, events, sweep, applies, output, sweep_events)
+        return cls("FAILED", None, events, sweep, applies, output, sweep_events, histories)
 
 
 class LocalCloud:
@@ -267,8 +268,9 @@ class LocalCloud:
         applies = self._applies_of(sweep["name"])
         deadline = time.monotonic() + timeout
         finished = [self.wait_for_execution(arn, max(1.0, deadline - time.monotonic())) for arn in applies]
-        sweep_events = self.post("sfn/express-execution", {"executionArn": sweep["executionArn"]})["events"]
-        run = Reconciliation.of(sweep, sweep_events, finished, [self.execution_history(arn) for arn in applies])
+        described = self.post("sfn/express-execution", {"executionArn": sweep["executionArn"]})
+        run = Reconciliation.of(sweep, described["events"], finished, [self.execution_history(arn) for arn in applies])
+        run.sweep_express = described
         run.observes = self.express_executions(after=mark)
         return run
 

@@ -384,16 +384,21 @@ def create_resources(stack, endpoint, template_dir):
     return tables, machines
 
 
+def delete_role(iam, name):
+    """Deletes the role and its inline policies (IAM refuses to delete a role that still has any), if it exists."""
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+
+
 def deploy_roles(stack, iam):
     """Creates (or replaces, as a stack update would) the stack's IAM roles with their trust and inline policies."""
     for logical_id, props in stack.roles().items():
         name, path = stack.role_arn(logical_id).rsplit("/", 1)[1], stack.resolve(props.get("Path")) or "/"
-        try:
-            for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                iam.delete_role_policy(RoleName=name, PolicyName=policy)
-            iam.delete_role(RoleName=name)
-        except iam.exceptions.NoSuchEntityException:
-            pass
+        delete_role(iam, name)
         iam.create_role(RoleName=name, Path=path,
                         AssumeRolePolicyDocument=json.dumps(stack.resolve(props["AssumeRolePolicyDocument"])),
                         MaxSessionDuration=int(stack.resolve(props.get("MaxSessionDuration") or 3600)))

@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,14 +58,18 @@ def lambda_calls(events):
 def _seconds(timestamp):
     if isinstance(timestamp, (int, float)):
         return float(timestamp)
-    from datetime import datetime
     return datetime.fromisoformat(str(timestamp).replace("Z", "+00:00")).timestamp()
+
+
+def express_of(run):
+    """The run's Express executions as the local cloud describes them: the sweep, then its Observe executions."""
+    return [run.sweep_express] + run.observes
 
 
 def largest_of_run(cloud, run):
     """(bytes, state, execution) of the largest payload any execution of the run passed."""
     found = []
-    for express in [run.sweep_described] + run.observes:
+    for express in express_of(run):
         measured = express.get("largestState")
         if measured:
             found.append((measured["bytes"], measured["state"], express["executionArn"].split(":")[-3]))
@@ -76,8 +81,8 @@ def largest_of_run(cloud, run):
 
 def run_figures(cloud, run):
     """The bill and the size of one reconcile run (a sweep, its Observe executions and any Apply executions)."""
-    express = [run.sweep_described] + run.observes
-    lambdas = [lambda_calls(e["events"]) for e in [run.sweep_described] + run.observes]
+    express = express_of(run)
+    lambdas = [lambda_calls(e["events"]) for e in express]
     standard_transitions = sum(1 for e in run.history if e["type"].endswith("StateEntered"))
     cost = (len(express) * EXPRESS_PER_REQUEST
             + sum(x["billedDurationInMilliseconds"] / 1000 * x["billedMemoryUsedInMB"] / 1024 for x in express)
@@ -103,7 +108,6 @@ def reconcile(cloud, execution_input):
     started = time.monotonic()
     run = cloud.reconcile(execution_input, timeout=600)
     run.wall = time.monotonic() - started
-    run.sweep_described = dict(cloud.post("sfn/express-execution", {"executionArn": run.sweep["executionArn"]}))
     return run
 
 
@@ -123,14 +127,6 @@ def describe(cloud, run, world=None, aws=None):
 
 # ---------------------------------------------------------------- 1. scale
 
-def foreign_records(aws, zone_id, count, name_prefix="app"):
-    for first in range(0, count, 1000):
-        aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
-            {"Action": "CREATE", "ResourceRecordSet": {"Name": f"{name_prefix}-{i}.{sc.ZONE_NAME}", "Type": "A", "TTL": 60,
-                                                       "ResourceRecords": [{"Value": f"192.0.2.{i % 250 + 1}"}]}}
-            for i in range(first, min(count, first + 1000))]})
-
-
 def scale():
     with LocalCloud() as cloud:
         aws = sc.Aws(cloud.endpoint)
@@ -144,7 +140,7 @@ def scale():
         show("scale", "first reconcile: " + describe(cloud, run, world, aws))
 
         busy = world.consumers[0].hosted_zone_id
-        foreign_records(aws, busy, 2000)
+        sc.add_foreign_records(aws, busy, sc.ZONE_NAME, 2000)
         run = reconcile(cloud, sc.manual(world))
         show("scale", "converged, one zone with 2,000 foreign records: " + describe(cloud, run, world, aws))
 
@@ -184,7 +180,7 @@ def isolation():
                 failed = [e for e in run.history if e["type"].endswith("Failed")]
                 raise SystemExit(f"links {first}..{first + 29} did not converge: {outcome(run)}\n"
                                  + "\n".join(json.dumps(e, default=str)[:3000] for e in failed))
-            most = max([most] + [len(cloud.execution_history(a["executionArn"])) for a in run.applies])
+            most = max([most] + [len(h) for h in run.apply_histories])
         show("isolation", f"{LINKS} links wired, 30 a run, in {time.monotonic() - started:.0f} s; "
                           f"most events in one Apply execution: {most}")
         sweep = sc.load_event("schedule-sweep.json")
@@ -193,7 +189,7 @@ def isolation():
         converged = sum(1 for r in run.output["results"] if r.get("converged")) if run.output else 0
         show("isolation", f"converged sweep over {LINKS} links: {outcome(run)} in {run.wall:.0f} s, "
                           f"{converged}/{LINKS} converged, {f['express']} Express executions, sweep events "
-                          f"{run.sweep_described['historyEvents']}, most events in one Observe "
+                          f"{run.sweep_express['historyEvents']}, most events in one Observe "
                           f"{max(o['historyEvents'] for o in run.observes)}, largest state {f['largest'][0] / KIB:.1f} KiB")
 
         broken = worlds[LINKS // 2]
@@ -204,8 +200,7 @@ def isolation():
         results = run.summary["results"]
         failed = [r for r in results if r.get("status") == "failed"]
         others = [r for r in results if r["linkId"] != broken.link_id]
-        locks = aws.dynamodb.query(TableName=cloud.table, KeyConditionExpression="pk = :p",
-                                   ExpressionAttributeValues={":p": {"S": "LOCK"}})["Items"]
+        locks = sc.lock_items(aws, cloud.table)
         show("isolation", f"sweep with a zone of 100 TXT records of 4,000 characters in {broken.link_id}: "
                           f"{outcome(run)} in {run.wall:.0f} s")
         show("isolation", f"  failed links: {[(r['linkId'], r.get('error')) for r in failed]}")
@@ -213,9 +208,9 @@ def isolation():
                           f"{f['applies']} apply execution(s) ({worlds[0].link_id}: broker 1 {moved['oldIp']} -> "
                           f"{moved['newIp']}, converged={not sc.convergence_problems(aws, worlds[0])})")
         show("isolation", f"  lock items left in the table: {len(locks)}")
-        show("isolation", f"  history events: sweep {run.sweep_described['historyEvents']} (Express, CloudWatch Logs only), "
+        show("isolation", f"  history events: sweep {run.sweep_express['historyEvents']} (Express, CloudWatch Logs only), "
                           f"largest Observe {max(o['historyEvents'] for o in run.observes)}, "
-                          f"largest Apply {max((len(cloud.execution_history(a['executionArn'])) for a in run.applies), default=0)} "
+                          f"largest Apply {max(map(len, run.apply_histories), default=0)} "
                           f"(Standard limit 25,000)")
 
 
@@ -262,7 +257,7 @@ def speed():
         show("speed", f"30 x 10, broker 12 replaced ({moved['oldIp']} -> {moved['newIp']}), scheduled sweep -> "
                       f"converged: {outcome(run)} in {run.wall:.2f} s, converged={not problems}, "
                       f"writes={dict(sc.wiring_writes(run.history))}")
-        express_writes = sum(sc.write_calls(o["events"]).total() for o in [run.sweep_described] + run.observes)
+        express_writes = sum(sc.write_calls(o["events"]).total() for o in express_of(run))
         show("audit", f"writes in the Apply execution's history: {sum(sc.wiring_writes(run.history).values())} "
                       f"(each its own task), in Express executions: {express_writes}")
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+import launcher
 from client import endpoint_ips, run_instance
 
 REGION = "us-east-1"
@@ -401,8 +402,6 @@ def deploy_consumer_role(aws: Aws, account: str, **parameters: str) -> str:
     """What a consumer does before add-consumer: consumer-account.yaml deployed in `account` (or updated, with these
     parameters: HostedZoneId, VpcId, ForeignVpcId, ...), trusting this local cloud's two BrokerLink roles. Its
     RoleArn output. The local cloud checks the role's trust and policies on every call a state machine makes."""
-    import launcher
-
     stack = launcher.Stack(launcher.load_template(CONSUMER_TEMPLATE), {**provider_roles(aws), **parameters},
                            account=account, stack_name="brokerlink-consumer", local_params={})
     # The account's administrator deploys it: the test harness may act in any account (moto's STS trusts anyone).
@@ -436,12 +435,7 @@ def create_role(aws: Aws, role_arn: str, trusted: str, statements=ALLOW_ALL, con
     (`states.amazonaws.com`, for a test's own state machine), under `condition`; one inline policy of `statements`."""
     account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
     iam = aws.assume(f"arn:aws:iam::{account}:role/admin").iam
-    try:
-        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=name, PolicyName=policy)
-        iam.delete_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        pass
+    launcher.delete_role(iam, name)
     principal = {"Service": trusted} if trusted.endswith(".amazonaws.com") else {"AWS": trusted}
     trust = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **({"Condition": condition} if condition else {})}
     iam.create_role(RoleName=name, Path=role_arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/",
@@ -526,15 +520,33 @@ def add_foreign_record(aws: Aws, zone_id: str, name: str, ip: str = "192.0.2.10"
         "ResourceRecordSet": {"Name": name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": ip}]}}]})
 
 
+def add_foreign_records(aws: Aws, zone_id: str, zone_name: str, count: int) -> None:
+    """`count` A records somebody else made (`app-<i>.<zone>`), no ownership TXT beside them."""
+    _create_records(aws, zone_id, [{"Name": f"app-{i}.{zone_name}", "Type": "A", "TTL": 60,
+                                    "ResourceRecords": [{"Value": f"192.0.2.{i % 250 + 1}"}]} for i in range(count)],
+                    per_request=1000)
+
+
 def add_large_txt_records(aws: Aws, zone_id: str, zone_name: str, count: int) -> None:
     """TXT records as large as Route 53 takes (a value of 4,000 characters: strings of 255 at most, 15 of them) at
     names of no link's: 100 of them are one ListResourceRecordSets page too big for a state (256 KiB)."""
     value = " ".join(f'"{"t" * 253}"' for _ in range(15))
-    for first in range(0, count, 100):
+    # A request carries at most 32,000 characters of values (Route 53 quotas, "ChangeResourceRecordSets"): 8 of these.
+    _create_records(aws, zone_id, [{"Name": f"dkim-{i}.{zone_name}", "Type": "TXT", "TTL": 60,
+                                    "ResourceRecords": [{"Value": value}]} for i in range(count)],
+                    per_request=8)
+
+
+def _create_records(aws: Aws, zone_id: str, record_sets: list[dict], per_request: int) -> None:
+    for first in range(0, len(record_sets), per_request):
         aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
-            {"Action": "CREATE", "ResourceRecordSet": {"Name": f"dkim-{i}.{zone_name}", "Type": "TXT", "TTL": 60,
-                                                       "ResourceRecords": [{"Value": value}]}}
-            for i in range(first, min(count, first + 100))]})
+            {"Action": "CREATE", "ResourceRecordSet": r} for r in record_sets[first:first + per_request]]})
+
+
+def lock_items(aws: Aws, table: str) -> list[dict]:
+    """The links' lock items left in the table (pk LOCK): none once every run has ended."""
+    return aws.dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
+                              ExpressionAttributeValues={":p": {"S": "LOCK"}})["Items"]
 
 
 # ---------------------------------------------------------------- events and inputs

@@ -177,9 +177,7 @@ class GuardsAndIsolation(ScenarioCase):
         sweep_name = cloud.last_reconciliation.sweep["name"]
         self.assertEqual([f"iso-e-{sweep_name}"], [a["name"] for a in cloud.last_reconciliation.applies])
         self.assertEqual(before, sc.link_view(aws, heavy))
-        locks = aws.dynamodb.query(TableName=cloud.table, KeyConditionExpression="pk = :p",
-                                   ExpressionAttributeValues={":p": {"S": "LOCK"}})["Items"]
-        self.assertEqual([], locks)
+        self.assertEqual([], sc.lock_items(aws, cloud.table))
 
     def test_a_bad_table_item_fails_only_its_link_and_the_sweep_converges_the_others(self):
         good = self.world("item-good", cluster_name="item-good")

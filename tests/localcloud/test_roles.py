@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 
+import launcher  # noqa: E402
 import scenario as sc  # noqa: E402
 from motoext import _iam  # noqa: E402
 from support import LocalCloud, start_module_cloud  # noqa: E402
@@ -111,11 +112,7 @@ class TrustPolicies(unittest.TestCase):
         world = self.world("roles-gone")
         status, failure, _ = apply(cloud, world)
         self.assertEqual("SUCCEEDED", status, failure)
-        iam = aws.assume(f"arn:aws:iam::{sc.CONSUMER_ACCOUNT}:role/admin").iam
-        name = sc.CONSUMER_ROLE.rsplit("/", 1)[1]
-        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=name, PolicyName=policy)
-        iam.delete_role(RoleName=name)
+        launcher.delete_role(aws.assume(f"arn:aws:iam::{sc.CONSUMER_ACCOUNT}:role/admin").iam, sc.CONSUMER_ROLE.rsplit("/", 1)[1])
 
         status, failure, events = apply(cloud, world)
 

@@ -223,6 +223,18 @@ public sealed class SummariseTests
             """{"Converged": 0, "Blocked": 0, "Failed": 1, "Error": "BrokerLink.ClusterNotReady"}""" },
     };
 
+    /// <summary>The EMF directive a line carries: namespace BrokerLink, the one dimension, each metric a count.</summary>
+    private static JsonObject Directive(string dimension, IEnumerable<string> metrics) => new()
+    {
+        ["Timestamp"] = EnteredMs,
+        ["CloudWatchMetrics"] = new JsonArray(new JsonObject
+        {
+            ["Namespace"] = "BrokerLink",
+            ["Dimensions"] = new JsonArray(new JsonArray(dimension)),
+            ["Metrics"] = new JsonArray([.. metrics.Select(name => (JsonNode)new JsonObject { ["Name"] = name, ["Unit"] = "Count" })]),
+        }),
+    };
+
     [Theory]
     [MemberData(nameof(MetricLines))]
     public void Each_link_gets_one_embedded_metric_format_line(string what, JsonObject result, string values)
@@ -232,19 +244,9 @@ public sealed class SummariseTests
         var line = Assert.Single(summary.MetricLines);
         Assert.DoesNotContain('\n', line);
         var expected = JsonNode.Parse(values)!.AsObject();
-        var metrics = new JsonArray([.. expected.Where(p => p.Key != "Error").Select(p => (JsonNode)new JsonObject { ["Name"] = p.Key, ["Unit"] = "Count" })]);
         var document = new JsonObject
         {
-            ["_aws"] = new JsonObject
-            {
-                ["Timestamp"] = EnteredMs,
-                ["CloudWatchMetrics"] = new JsonArray(new JsonObject
-                {
-                    ["Namespace"] = "BrokerLink",
-                    ["Dimensions"] = new JsonArray(new JsonArray("LinkId")),
-                    ["Metrics"] = metrics,
-                }),
-            },
+            ["_aws"] = Directive("LinkId", expected.Where(p => p.Key != "Error").Select(p => p.Key)),
             ["LinkId"] = "orders",
         };
         foreach (var (name, value) in expected.Where(p => p.Key != "Error"))
@@ -400,16 +402,7 @@ public sealed class SummariseTests
         var expected = JsonNode.Parse(totals)!.AsObject();
         var document = new JsonObject
         {
-            ["_aws"] = new JsonObject
-            {
-                ["Timestamp"] = EnteredMs,
-                ["CloudWatchMetrics"] = new JsonArray(new JsonObject
-                {
-                    ["Namespace"] = "BrokerLink",
-                    ["Dimensions"] = new JsonArray(new JsonArray("Stack")),
-                    ["Metrics"] = new JsonArray([.. expected.Select(p => (JsonNode)new JsonObject { ["Name"] = p.Key, ["Unit"] = "Count" })]),
-                }),
-            },
+            ["_aws"] = Directive("Stack", expected.Select(p => p.Key)),
             ["Stack"] = "brokerlink",
         };
         foreach (var (name, value) in expected)

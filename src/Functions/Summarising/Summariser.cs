@@ -131,14 +131,15 @@ internal static class Summariser
         Check.Flag(result.Applied, $"{path}.applied") ? summary.WriteCalls ?? throw Check.Invalid($"{path}.summary.writeCalls", "missing") : 0;
 
     /// <summary>How many <c>BrokerNeedsProvisioning</c> findings there are; null when the findings are not known.</summary>
-    private static int? NeedingProvisioning(IReadOnlyList<JsonElement>? findings) => findings?.Count(f =>
-        f.ValueKind == JsonValueKind.Object && f.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
-        && code.GetString() == "BrokerNeedsProvisioning");
+    private static int? NeedingProvisioning(IReadOnlyList<JsonElement>? findings) =>
+        CountCodes(findings, code => code == "BrokerNeedsProvisioning");
 
     /// <summary>How many findings need a person (<see cref="Metrics.NeedsAction"/>); null when the findings are not known.</summary>
-    private static int? NeedingAction(IReadOnlyList<JsonElement>? findings) => findings?.Count(f =>
+    private static int? NeedingAction(IReadOnlyList<JsonElement>? findings) => CountCodes(findings, Metrics.NeedsAction);
+
+    private static int? CountCodes(IReadOnlyList<JsonElement>? findings, Func<string, bool> counted) => findings?.Count(f =>
         f.ValueKind == JsonValueKind.Object && f.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
-        && Metrics.NeedsAction(code.GetString()!));
+        && counted(code.GetString()!));
 
     private static bool IsBlocked(JsonElement? blocked) => blocked is { ValueKind: not JsonValueKind.Null };
 

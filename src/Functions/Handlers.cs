@@ -48,10 +48,15 @@ public sealed class Handlers
     /// </summary>
     public Stream Summarise(Stream input)
     {
+        var request = Read(input, Context.SummariseInput);
+        if (request.Stage == "status")
+        {
+            return Write(StatusReport.Report(request), Context.StatusReportOutput);
+        }
         var stack = Environment.GetEnvironmentVariable(Metrics.StackVariable) is { Length: > 0 } name ? name : Metrics.UnknownStack;
         // Outside a stack (no variable) the lines stay metrics, as the pure function's default.
         var perLinkMetrics = Environment.GetEnvironmentVariable(Metrics.PerLinkVariable) != "false";
-        var summary = Summariser.Summarise(Read(input, Context.SummariseInput), stack, perLinkMetrics);
+        var summary = Summariser.Summarise(request, stack, perLinkMetrics);
         foreach (var line in summary.StackLine is null ? summary.MetricLines : [.. summary.MetricLines, summary.StackLine])
         {
             Console.Out.Write(line + "\n");

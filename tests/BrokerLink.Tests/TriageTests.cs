@@ -20,14 +20,27 @@ public sealed class TriageTests
         ("inventory", "msk-single-nlb", OtherClusterArn),
     ];
 
-    internal static string Input(string? ev, (string? Id, string? Kind, string? Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn) =>
-        new JsonObject
+    /// <summary>Triage's input; <paramref name="actions"/>: the manual actions the calling state machine answers (absent: Apply's).</summary>
+    internal static string Input(string? ev, (string? Id, string? Kind, string? Cluster)[]? links = null, bool truncated = false, string stateMachineArn = StateMachineArn,
+        string[]? actions = null)
+    {
+        var input = new JsonObject
         {
             ["event"] = ev is null ? null : JsonNode.Parse(ev),
             ["links"] = new JsonArray([.. (links ?? Table).Select(l => (JsonNode)Item(l.Id, l.Kind, l.Cluster))]),
             ["linksTruncated"] = truncated,
             ["stateMachineArn"] = stateMachineArn,
-        }.ToJsonString();
+        };
+        if (actions is not null)
+        {
+            input["actions"] = new JsonArray([.. actions.Select(a => (JsonNode)JsonValue.Create(a))]);
+        }
+        return input.ToJsonString();
+    }
+
+    /// <summary>The Sweep's Triage input: it answers both manual actions.</summary>
+    private static string SweepInput(string ev, (string? Id, string? Kind, string? Cluster)[]? links = null) =>
+        Input(ev, links, actions: ["reconcile", "status"]);
 
     /// <summary>A link item; a link without a cluster (ec2-self-managed) has no clusterArn attribute. A null attribute is left out.</summary>
     private static JsonObject Item(string? id, string? kind, string? cluster)
@@ -242,12 +255,40 @@ public sealed class TriageTests
         Assert.NotNull(what);
     }
 
+    /// <summary>A table of <paramref name="count"/> msk-single-nlb links, link-00 to link-NN.</summary>
+    private static (string? Id, string? Kind, string? Cluster)[] Links(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => ((string?)$"link-{i:00}", (string?)"msk-single-nlb", (string?)ClusterArn.Replace("/orders/", $"/link-{i:00}/")))];
+
+    public static TheoryData<string, string, int, string[], bool> StatusRuns => new()
+    {
+        { "one link",                      """{"action": "status", "linkId": "orders"}""",              3, ["orders"], true },
+        { "some links, each once",         """{"action": "status", "linkIds": ["zeta", "orders", "zeta"]}""", 3, ["orders", "zeta"], true },
+        { "all of three links",            """{"action": "status", "all": true}""",                     3, ["inventory", "orders", "zeta"], true },
+        { "all of ten links, in detail",   """{"action": "status", "all": true}""",                     Triager.StatusDetailLinks, [.. Links(Triager.StatusDetailLinks).Select(l => l.Id!)], true },
+        { "all of eleven links, overviews", """{"action": "status", "all": true}""",                    Triager.StatusDetailLinks + 1, [.. Links(Triager.StatusDetailLinks + 1).Select(l => l.Id!)], false },
+    };
+
+    [Theory]
+    [MemberData(nameof(StatusRuns))]
+    public void Status_selects_links_as_a_reconcile_does_and_plans_them_as_a_dry_run_without_changes(string what, string ev, int tableSize, string[] ids, bool detail)
+    {
+        var table = tableSize == Table.Length ? Table : Links(tableSize);
+        var output = Invoke(Lambda.Triage, SweepInput(ev, table));
+
+        var reason = ev.Contains("\"all\"", StringComparison.Ordinal) ? "status of all links" : "status";
+        var expected = new TriageOutput("manual", DryRun: true, AllowRemovals: false, [.. ids.Select(id => new TriagedLink(id, reason))], [], null, Status: true, Detail: detail);
+        JsonAssert.Equal(WriteString(expected, Context.TriageOutput), output);
+        Assert.False(expected.IncludeChanges);
+        Assert.False(output["includeChanges"]!.GetValue<bool>());
+        Assert.NotNull(what);
+    }
+
     [Fact]
     public void Schedule_with_an_empty_table_selects_nothing_and_says_why()
     {
         var output = Invoke(Lambda.Triage, Input("""{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}""", links: []));
 
-        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "invalidItems": [], "ignored": "no links in the table", "lockExpiresAt": null}""", output);
+        JsonAssert.Equal("""{"trigger": "schedule", "dryRun": false, "allowRemovals": false, "links": [], "invalidItems": [], "ignored": "no links in the table", "lockExpiresAt": null, "status": false, "detail": false, "includeChanges": false}""", output);
     }
 
     [Fact]
@@ -255,7 +296,7 @@ public sealed class TriageTests
     {
         var output = Invoke(Lambda.Triage, Input("""{"action": "reconcile", "linkId": "orders"}"""));
 
-        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "invalidItems": [], "ignored": null, "lockExpiresAt": null}""", output);
+        JsonAssert.Equal("""{"trigger": "manual", "dryRun": false, "allowRemovals": false, "links": [{"linkId": "orders", "reason": "manual reconcile", "linkConfig": null}], "invalidItems": [], "ignored": null, "lockExpiresAt": null, "status": false, "detail": false, "includeChanges": false}""", output);
     }
 
     public static TheoryData<string, string, Type, string> Failures => new()
@@ -266,7 +307,15 @@ public sealed class TriageTests
         { "manual naming two ways",     Input("""{"action": "reconcile", "linkId": "orders", "all": true}"""),   typeof(InvalidInputException), "event: a manual reconcile names exactly one of" },
         { "manual all false",           Input("""{"action": "reconcile", "all": false}"""),                      typeof(InvalidInputException), "event.all: false" },
         { "manual empty list",          Input("""{"action": "reconcile", "linkIds": []}"""),                     typeof(InvalidInputException), "event.linkIds: empty" },
-        { "unknown action",             Input("""{"action": "delete", "linkId": "orders"}"""),                   typeof(InvalidInputException), "event.action: 'delete' is not a known action (reconcile)" },
+        { "unknown action",             Input("""{"action": "delete", "linkId": "orders"}"""),                   typeof(InvalidInputException), "event.action: 'delete' is not a known action (reconcile, status)" },
+        { "status asked of Apply",      Input("""{"action": "status", "linkId": "orders"}"""),                   typeof(InvalidInputException), "event.action: 'status' is not answered by this state machine (it answers reconcile): start the Sweep state machine with it" },
+        { "status naming nothing",      SweepInput("""{"action": "status"}"""),                                  typeof(InvalidInputException), "event: a manual status names exactly one of" },
+        { "status of all false",        SweepInput("""{"action": "status", "all": false}"""),                    typeof(InvalidInputException), "event.all: false; to status some links" },
+        { "status of an unknown link",  SweepInput("""{"action": "status", "linkId": "nope"}"""),                typeof(UnknownLinkException),  "event.linkId: no link 'nope' in the table" },
+        { "status as a dry run",        SweepInput("""{"action": "status", "linkId": "orders", "dryRun": true}"""), typeof(InvalidInputException), "event.dryRun: not allowed with action 'status': a status run writes nothing" },
+        { "status with an override",    SweepInput("""{"action": "status", "linkId": "orders", "allowRemovals": true}"""), typeof(InvalidInputException), "event.allowRemovals: not allowed with action 'status'" },
+        { "status of a proposed config", SweepInput($$"""{"action": "status", "linkId": "orders", "linkConfig": {{Proposed("orders")}}}"""), typeof(InvalidInputException), "event.linkConfig: not allowed with action 'status'" },
+        { "an unknown action answered", Input("""{"action": "reconcile", "linkId": "orders"}""", actions: ["reconcile", "purge"]), typeof(InvalidInputException), "actions[1]: 'purge' is not a known action (reconcile, status)" },
         { "dry run of the wrong type",  Input("""{"action": "reconcile", "linkId": "orders", "dryRun": "yes"}"""), typeof(InvalidInputException), "event.dryRun: expected true or false, got a string" },
         { "override as a string",       Input("""{"action": "reconcile", "linkId": "orders", "allowRemovals": "true"}"""), typeof(InvalidInputException), "event.allowRemovals: expected true or false, got a string" },
         { "override as a number",       Input("""{"action": "reconcile", "linkId": "orders", "allowRemovals": 1}"""), typeof(InvalidInputException), "event.allowRemovals: expected true or false, got a number" },

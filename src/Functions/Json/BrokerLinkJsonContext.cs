@@ -28,6 +28,8 @@ namespace BrokerLink.Functions.Json;
 [JsonSerializable(typeof(SummariseInput))]
 [JsonSerializable(typeof(LinkResultWire))]
 [JsonSerializable(typeof(SummariseOutput))]
+[JsonSerializable(typeof(StatusResultWire))]
+[JsonSerializable(typeof(StatusReportOutput))]
 [JsonSerializable(typeof(OnboardInput))]
 [JsonSerializable(typeof(OnboardDecision))]
 internal sealed partial class BrokerLinkJsonContext : JsonSerializerContext;

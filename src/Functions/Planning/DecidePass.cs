@@ -8,7 +8,8 @@ namespace BrokerLink.Functions.Planning;
 /// </summary>
 internal static class DecidePass
 {
-    public static PlanOutput Decide(LinkPlan link, IReadOnlyList<ZonePlanWire> zones, bool allowRemovals, string pass)
+    /// <param name="lastChange">the link's last change, for its status (<see cref="LinkPlan.Status"/>); else unused</param>
+    public static PlanOutput Decide(LinkPlan link, IReadOnlyList<ZonePlanWire> zones, bool allowRemovals, string pass, LastChange? lastChange = null)
     {
         var byId = zones.ToDictionary(z => z.HostedZoneId!, StringComparer.Ordinal);
         var missing = link.Zones.FirstOrDefault(z => !byId.ContainsKey(z.HostedZoneId));
@@ -39,8 +40,13 @@ internal static class DecidePass
         var hasChanges = changes.CreateTargetGroups.Count + changes.CreateListeners.Count + changes.RegisterTargets.Count
             + changes.DeregisterTargets.Count + changes.DeleteListeners.Count + changes.DeleteTargetGroups.Count
             + upsertZones.Count + deleteZones.Count > 0;
+        var converged = !hasChanges && blocked is null && link.ClusterState is null or "ACTIVE";
+        var status = link.Status is { } draft
+            ? StatusView.Complete(link.LinkId, draft, ordered, link.Names, findings, converged, blocked, link.ClusterState, summary.WriteCalls, lastChange)
+            : null;
         return new PlanOutput(link.LinkId, pass, hasChanges, blocked, changes, link.AdvertisedListeners, findings, summary, link.ServerProperties, null)
         {
+            Status = status,
             ClusterArn = link.ClusterArn,
             ClusterState = link.ClusterState,
             LoadBalancerArn = link.LoadBalancerArn,

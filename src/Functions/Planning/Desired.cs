@@ -14,6 +14,9 @@ internal sealed record Desired(
     IReadOnlyList<ServerPropertiesEntry>? ServerProperties = null)
 {
     public static readonly Desired Nothing = new([], [], [], [], 0);
+
+    /// <summary>The brokers as the kind observed them, duplicates included (the status lists them; the plan does not read them).</summary>
+    public IReadOnlyList<SeenBroker> Seen { get; init; } = [];
 }
 
 /// <summary>Who creates and deletes a desired target group.</summary>

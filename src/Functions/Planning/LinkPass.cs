@@ -22,6 +22,7 @@ internal static class LinkPass
         var (changes, groupFindings) = TargetGroupDiff.Diff(config.LinkId, limited.TargetGroups, observed);
         var wiringFindings = limitFindings.Concat(groupFindings).ToList();
         desired = WithoutUnwiredBrokers(limited, wiringFindings);
+        var status = input.Status == true ? StatusView.Draft(config, input, desired, observed) : null;
         var (names, zones) = ZonesOf(config, desired.Records, zoneRoleArn);
 
         var guard = new GuardFacts(
@@ -41,7 +42,8 @@ internal static class LinkPass
             [.. (desired.ServerProperties ?? []).OrderBy(p => p.BrokerId)],
             [.. desired.Findings.Concat(wiringFindings)],
             desired.Brokers,
-            guard);
+            guard)
+        { Status = status };
     }
 
     /// <summary>

@@ -23,7 +23,11 @@ internal sealed record LinkPlan(
     IReadOnlyList<ServerPropertiesEntry> ServerProperties,
     IReadOnlyList<Finding> Findings,
     int Brokers,
-    GuardFacts Guard);
+    GuardFacts Guard)
+{
+    /// <summary>The status's draft, when the link's status was asked for (<c>status</c>); else null.</summary>
+    public StatusDraft? Status { get; init; }
+}
 
 /// <summary>
 /// One zone to observe and plan: its records are read and written through <see cref="RoleArn"/> (a consumer's role, or
@@ -82,7 +86,11 @@ internal sealed record ZonePlan(
     IReadOnlyList<RecordBatch> Upserts,
     IReadOnlyList<RecordBatch> Deletes,
     ZoneCounts Counts,
-    IReadOnlyList<Finding> Findings);
+    IReadOnlyList<Finding> Findings)
+{
+    /// <summary>Where the link's owned names point, when the link's status was asked for; else null.</summary>
+    public IReadOnlyList<RecordTargets>? PointsTo { get; init; }
+}
 
 /// <summary>Record changes and batches (ChangeResourceRecordSets calls) of a zone, and the owned names it removes.</summary>
 internal sealed record ZoneCounts(int Upserted, int UpsertBatches, int Deleted, int DeleteBatches, int OwnedNames, int RemovedNames);
@@ -95,7 +103,8 @@ internal sealed record ZonePlanWire(
     IReadOnlyList<RecordBatch>? Upserts = null,
     IReadOnlyList<RecordBatch>? Deletes = null,
     ZoneCounts? Counts = null,
-    IReadOnlyList<Finding>? Findings = null);
+    IReadOnlyList<Finding>? Findings = null,
+    IReadOnlyList<RecordTargets>? PointsTo = null);
 
 
 /// <summary>

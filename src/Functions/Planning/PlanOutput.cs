@@ -40,6 +40,9 @@ internal sealed record PlanOutput(
     public IReadOnlyList<ZoneWork>? UpsertZones { get; init; }
 
     public IReadOnlyList<ZoneWork>? DeleteZones { get; init; }
+
+    /// <summary>The link's status, when it was asked for (<c>{"action": "status"}</c>); else null.</summary>
+    public LinkStatus? Status { get; init; }
 }
 
 /// <summary>ec2-self-managed: the lines broker <see cref="BrokerId"/> (instance <see cref="InstanceId"/>) needs in its server.properties.</summary>

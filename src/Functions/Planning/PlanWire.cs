@@ -32,7 +32,9 @@ internal sealed record PlanInput(
     IReadOnlyList<ZonePlanWire?>? ZonePlans = null,
     InstancesPage? InstancesPage = null,
     IReadOnlyList<InstanceWire?>? KeptInstances = null,
-    IReadOnlyList<string?>? InstanceTags = null);
+    IReadOnlyList<string?>? InstanceTags = null,
+    bool? Status = null,
+    LastChangeItemWire? LastChange = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;
@@ -75,7 +77,7 @@ internal sealed record TargetHealthDescriptionWire(TargetWire? Target = null, Ta
 
 internal sealed record TargetWire(string? Id = null, int? Port = null);
 
-internal sealed record TargetHealthStateWire(string? State = null);
+internal sealed record TargetHealthStateWire(string? State = null, string? Reason = null);
 
 internal sealed record ZoneWire(string? HostedZoneId = null, PageChain<RecordsPage>? Records = null);
 

@@ -15,7 +15,8 @@ internal static class Planner
     public static PlanOutput Plan(PlanInput input) => Check.Text(input.Pass, "pass") switch
     {
         "check" => CheckStoredConfig(input),
-        "decide" => DecidePass.Decide(Check.Present(input.Link, "link"), ZonePlans(input.ZonePlans), input.AllowRemovals ?? false, "decide"),
+        "decide" => DecidePass.Decide(Check.Present(input.Link, "link"), ZonePlans(input.ZonePlans), input.AllowRemovals ?? false, "decide",
+            StatusView.ReadLastChange(input.LastChange)),
         "apply" or "verify" => InOneCall(input),
         var pass => throw Check.Invalid("pass", $"'{Check.Brief(pass)}' is not check, link, zone, instances, decide, apply or verify"),
     };
@@ -37,13 +38,13 @@ internal static class Planner
     /// <summary>The zone pass over one page of a zone's records.</summary>
     public static ZonePage PlanZone(PlanInput input) => ZonePass.Plan(
         Check.LinkId(input.LinkId, "linkId"), Check.Present(input.Zone, "zone"), Check.Present(input.Names, "names"),
-        Check.Present(input.Page, "page"), input.Kept);
+        Check.Present(input.Page, "page"), input.Kept, status: input.Status == true);
 
     /// <summary>Every pass the state machine makes, in one call: the zones' record changes are kept in the plan.</summary>
     private static PlanOutput InOneCall(PlanInput input)
     {
         var (link, zones) = LinkAndZones(input);
-        return DecidePass.Decide(link, zones, input.AllowRemovals ?? false, input.Pass!);
+        return DecidePass.Decide(link, zones, input.AllowRemovals ?? false, input.Pass!, StatusView.ReadLastChange(input.LastChange));
     }
 
     /// <summary>The link pass and every zone's pass over all its pages, from every observation at once.</summary>
@@ -58,11 +59,11 @@ internal static class Planner
             IReadOnlyList<RecordSetWire?>? kept = null;
             foreach (var (page, path) in pages[zone.HostedZoneId])
             {
-                var answer = ZonePass.Plan(config.LinkId, zone, link.Names, page, kept, path);
+                var answer = ZonePass.Plan(config.LinkId, zone, link.Names, page, kept, path, input.Status == true);
                 kept = answer.Kept;
                 if (answer.Plan is { } plan)
                 {
-                    zones.Add(new ZonePlanWire(plan.HostedZoneId, plan.RoleArn, plan.Retiring, plan.Upserts, plan.Deletes, plan.Counts, plan.Findings));
+                    zones.Add(new ZonePlanWire(plan.HostedZoneId, plan.RoleArn, plan.Retiring, plan.Upserts, plan.Deletes, plan.Counts, plan.Findings, plan.PointsTo));
                 }
             }
         }

@@ -16,9 +16,13 @@ namespace BrokerLink.Functions.Planning;
 /// </summary>
 internal static class ZonePass
 {
-    /// <summary><paramref name="pagePath"/>: where the page is in the input, for the errors that name a field of it.</summary>
+    /// <summary>
+    /// <paramref name="pagePath"/>: where the page is in the input, for the errors that name a field of it.
+    /// <paramref name="status"/>: the zone's plan also says where the link's owned names point (the link's status).
+    /// </summary>
     public static ZonePage Plan(
-        string linkId, ZoneWork zone, IReadOnlyList<string> names, RecordsPage page, IReadOnlyList<RecordSetWire?>? kept, string pagePath = "page")
+        string linkId, ZoneWork zone, IReadOnlyList<string> names, RecordsPage page, IReadOnlyList<RecordSetWire?>? kept,
+        string pagePath = "page", bool status = false)
     {
         var desired = zone.Desired(names).ToList();
         var wantedNames = desired.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
@@ -45,7 +49,9 @@ internal static class ZonePass
         var removedNames = deletes.SelectMany(b => b.Changes).Select(c => Names.Normalise(c.ResourceRecordSet.Name)).Distinct().Count();
         var counts = new ZoneCounts(
             upserts.Sum(b => b.Changes.Count), upserts.Count, deletes.Sum(b => b.Changes.Count), deletes.Count, ownedNames, removedNames);
-        return new ZonePage(zone.HostedZoneId, null, null, new ZonePlan(zone.HostedZoneId, zone.RoleArn, zone.Retiring, upserts, deletes, counts, findings));
+        var pointsTo = status ? StatusView.PointsTo(observed, ownValue, wantedNames) : null;
+        return new ZonePage(zone.HostedZoneId, null, null,
+            new ZonePlan(zone.HostedZoneId, zone.RoleArn, zone.Retiring, upserts, deletes, counts, findings) { PointsTo = pointsTo });
     }
 
     private static (ObservedRecord Record, RecordSetWire Wire) Read(RecordSetWire wire, string path) => (Observation.ReadRecord(wire, path), wire);

@@ -12,7 +12,8 @@ internal sealed record TriageInput(
     bool? LinksTruncated = null,
     string? StateMachineArn = null,
     string? Now = null,
-    int? LeaseSeconds = null);
+    int? LeaseSeconds = null,
+    IReadOnlyList<string?>? Actions = null);
 
 /// <summary>An EventBridge event or a manual input; which one is decided by its fields.</summary>
 internal sealed record EventWire(
@@ -46,7 +47,9 @@ internal sealed record ClusterRefWire(string? ClusterArn = null);
 /// <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>), null when the input gives no <c>now</c>.
 /// <see cref="AllowRemovals"/>: the operator's override of the removal-share guard, only ever from a manual input.
 /// <see cref="InvalidItems"/>: the table items the event concerns that are not links Triage can read: each is that link's
-/// failure, passed on to Summarise beside the results of <see cref="Links"/>, and nothing runs for it.</summary>
+/// failure, passed on to Summarise beside the results of <see cref="Links"/>, and nothing runs for it.
+/// <see cref="Status"/>: the operator asked what the links are wired to (a dry run that reports each link's status);
+/// <see cref="Detail"/>: each link's status lists its brokers, target groups and zones, not only its overview (few links).</summary>
 internal sealed record TriageOutput(
     string Trigger,
     bool DryRun,
@@ -54,7 +57,13 @@ internal sealed record TriageOutput(
     IReadOnlyList<TriagedLink> Links,
     IReadOnlyList<InvalidItem> InvalidItems,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ignored,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LockExpiresAt = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LockExpiresAt = null,
+    bool Status = false,
+    bool Detail = false)
+{
+    /// <summary>Observe keeps the record changes in the plan for a dry run to show; a status run does not show them.</summary>
+    public bool IncludeChanges => DryRun && !Status;
+}
 
 /// <summary><see cref="LinkConfig"/>: a proposed config (JSON text) a dry run plans against instead of the stored one, else null.</summary>
 internal sealed record TriagedLink(string LinkId, string Reason, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LinkConfig = null);

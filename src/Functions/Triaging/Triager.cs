@@ -54,7 +54,7 @@ internal static class Triager
 
         if (ev.Action is not null)
         {
-            return ManualReconcile(ev, links, deployment);
+            return ManualAction(ev, links, deployment, Answered(input.Actions));
         }
         return (ev.Source, ev.DetailType) switch
         {
@@ -207,28 +207,82 @@ internal static class Triager
         : region != deployment.Region ? $"{what} in region {region}, not this deployment's region {deployment.Region}"
         : null;
 
-    private static TriageOutput ManualReconcile(EventWire ev, List<Link> links, Arn deployment)
+    /// <summary>The manual actions: <c>reconcile</c> (the Sweep and Apply state machines) and <c>status</c> (the Sweep's).</summary>
+    public static readonly IReadOnlyList<string> Actions = ["reconcile", "status"];
+
+    /// <summary>A status of more links than this lists each link's overview only: every link's brokers, target groups and
+    /// zones would not fit the execution's output (256 KiB) for a few hundred links.</summary>
+    public const int StatusDetailLinks = 10;
+
+    /// <summary>The actions the calling state machine answers (<c>actions</c>; absent: reconcile only, as Apply).</summary>
+    private static IReadOnlyList<string> Answered(IReadOnlyList<string?>? actions)
     {
-        if (ev.Action != "reconcile")
+        if (actions is null)
         {
-            throw Check.Invalid("event.action", $"'{ev.Action}' is not a known action (reconcile)");
+            return ["reconcile"];
         }
-        // Only a manual input carries the operator's override: an EventBridge event never allows removals.
-        var options = new Options(ev.DryRun ?? false, ev.AllowRemovals ?? false);
+        return [.. Check.Items(actions, "actions").Select(a => Actions.Contains(a.Item)
+            ? a.Item
+            : throw Check.Invalid(a.Path, $"'{Check.Brief(a.Item)}' is not a known action ({string.Join(", ", Actions)})"))];
+    }
+
+    private static TriageOutput ManualAction(EventWire ev, List<Link> links, Arn deployment, IReadOnlyList<string> answered)
+    {
+        var action = ev.Action!;
+        if (!Actions.Contains(action))
+        {
+            throw Check.Invalid("event.action", $"'{Check.Brief(action)}' is not a known action ({string.Join(", ", Actions)})");
+        }
+        if (!answered.Contains(action))
+        {
+            throw Check.Invalid("event.action", $"'{action}' is not answered by this state machine (it answers {string.Join(", ", answered)}): start the Sweep state machine with it");
+        }
         var named = new[] { ev.LinkId is not null, ev.LinkIds is not null, ev.All is not null }.Count(given => given);
         if (named != 1)
         {
-            throw Check.Invalid("event", "a manual reconcile names exactly one of \"linkId\", \"linkIds\" or \"all\": true");
+            throw Check.Invalid("event", $"a manual {action} names exactly one of \"linkId\", \"linkIds\" or \"all\": true");
         }
+        return action == "status" ? Status(ev, links) : Reconcile(ev, links, deployment);
+    }
+
+    /// <summary>
+    /// What each link is wired to: its plan, observed as a dry run's, reported as its status. It writes nothing, so it takes
+    /// none of a reconcile's options.
+    /// </summary>
+    private static TriageOutput Status(EventWire ev, List<Link> links)
+    {
+        foreach (var (given, field) in new[] { (ev.DryRun is not null, "dryRun"), (ev.AllowRemovals is not null, "allowRemovals"), (ev.LinkConfig is not null, "linkConfig") })
+        {
+            if (given)
+            {
+                throw Check.Invalid($"event.{field}", "not allowed with action 'status': a status run writes nothing and plans against the stored config");
+            }
+        }
+        var chosen = Chosen(ev, links, "status", "status of all links");
+        var output = Select(Manual, new Options(true, false), chosen.Links, chosen.Reason, chosen.NoneReason);
+        return output with { Status = true, Detail = output.Links.Count + output.InvalidItems.Count <= StatusDetailLinks };
+    }
+
+    private static TriageOutput Reconcile(EventWire ev, List<Link> links, Arn deployment)
+    {
+        // Only a manual input carries the operator's override: an EventBridge event never allows removals.
+        var options = new Options(ev.DryRun ?? false, ev.AllowRemovals ?? false);
         if (ev.LinkConfig is { ValueKind: not JsonValueKind.Null })
         {
             return ProposedConfigDryRun(ev, options, deployment);
         }
+        var chosen = Chosen(ev, links, "reconcile", "manual reconcile of all links");
+        return Select(Manual, options, chosen.Links, chosen.Reason, chosen.NoneReason);
+    }
+
+    /// <summary>The links a manual input names: <c>all</c>, or each of <c>linkId</c> / <c>linkIds</c>, which must be in the table.</summary>
+    private static (IReadOnlyList<Link> Links, string Reason, string NoneReason) Chosen(EventWire ev, List<Link> links, string action, string allReason)
+    {
         if (ev.All is { } all)
         {
             return all
-                ? Select(Manual, options, links, "manual reconcile of all links", "no links in the table")
-                : throw Check.Invalid("event.all", "false; to reconcile some links name them with \"linkId\" or \"linkIds\"");
+                ? (links, allReason, "no links in the table")
+                : throw Check.Invalid("event.all", $"false; to {action} some links name them with \"linkId\" or \"linkIds\"");
         }
 
         List<(string Id, string Path)> requested = ev.LinkId is not null
@@ -246,7 +300,7 @@ internal static class Triager
                 $"{path}: no link '{id}' in the table (links: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
             chosen.Add(link);
         }
-        return Select(Manual, options, chosen.Distinct(), "manual reconcile");
+        return ([.. chosen.Distinct()], action == "status" ? "status" : "manual reconcile", "no links selected");
     }
 
     /// <summary>

@@ -204,7 +204,7 @@ internal sealed class FakeAws
 
     /// <summary>
     /// The plan's change lists in the order the Apply state machine (src/StateMachine/apply.asl.json) applies them:
-    /// its Map states from where <c>HoldsLock</c> goes to apply, following <c>Next</c>, each by the list it iterates
+    /// its Map states from where <c>HoldsLock</c> goes to apply (past the tasks before them), following <c>Next</c>, each by the list it iterates
     /// (<c>$.plan.changes.registerTargets</c>; the zones' record batches: <c>$.plan.upsertZones</c>, <c>deleteZones</c>).
     /// </summary>
     public static IReadOnlyList<string> AslApplyOrder => AslOrder.Value;
@@ -215,6 +215,11 @@ internal sealed class FakeAws
         var states = asl["States"]!["RunLink"]!["Branches"]![0]!["States"]!;
         var order = new List<string>();
         var name = states["HoldsLock"]!["Choices"]![0]!["Next"]!.GetValue<string>();
+        // Tasks before the first Map write no AWS resource (RecordLastChange: the link's last change, in the table).
+        while (states[name] is { } task && task["Type"]!.GetValue<string>() == "Task")
+        {
+            name = task["Next"]!.GetValue<string>();
+        }
         while (states[name] is { } state && state["Type"]!.GetValue<string>() == "Map")
         {
             var list = state["ItemsPath"]!.GetValue<string>().Split('.')[^1];

@@ -71,7 +71,10 @@ internal static class Ec2SelfManagedKind
         var properties = brokers.Where(b => !unwired.Contains(b.BrokerId)).Select(b => ServerProperties(config, config.ServerProperties!, b)).ToList();
         return new Desired(groups, records, [], findings, byId.Count,
             NoBrokers: $"no live EC2 instance tagged {config.BrokerTag!.Key} = {config.BrokerTag.Value} has a valid {config.BrokerIdTagKey} tag",
-            ServerProperties: properties);
+            ServerProperties: properties)
+        {
+            Seen = [.. instances.Select(i => new SeenBroker(i.BrokerId, i.InstanceId, i.Ip))],
+        };
     }
 
     private static ServerPropertiesEntry ServerProperties(LinkConfig config, ServerPropertiesConfig p, Instance b)

@@ -68,6 +68,6 @@ internal static class MskNlbPerBrokerKind
             }
         }
         findings = [.. findings.DistinctBy(f => (f.Code, f.Subject, f.Message))];
-        return new Desired(groups, records, [], findings, nodes.Count);
+        return new Desired(groups, records, [], findings, nodes.Count) { Seen = nodes.Seen };
     }
 }

@@ -23,6 +23,8 @@ internal static class MskSingleNlbKind
 
         public int Count => Brokers.Count + Duplicates.Count;
 
+        public IReadOnlyList<SeenBroker> Seen => [.. Brokers.Concat(Duplicates.SelectMany(d => d)).Select(b => new SeenBroker(b.Id, b.Host, b.Ip))];
+
         public IEnumerable<Finding> Findings => Duplicates.Select(d => new Finding("DuplicateBrokerId", Registry.BrokerKey(d[0].Id),
             $"ListNodes reports broker {d[0].Id} {d.Count} times ({string.Join(", ", d.Select(b => $"{b.Host} at {b.Ip}"))}): its target group and listener are held as they are"));
     }
@@ -50,7 +52,7 @@ internal static class MskSingleNlbKind
             return new AdvertisedListener(b.Id, b.Host, port, listenerName, listenerName is null ? null : $"{listenerName}://{b.Host}:{port}");
         }).ToList();
 
-        return new Desired(groups, records, advertised, [.. findings, .. nameFindings, .. nodes.Findings], nodes.Count);
+        return new Desired(groups, records, advertised, [.. findings, .. nameFindings, .. nodes.Findings], nodes.Count) { Seen = nodes.Seen };
     }
 
     /// <summary>The brokers from the ListNodes page chain, by id; nodes without broker info (e.g. controllers) are skipped.</summary>

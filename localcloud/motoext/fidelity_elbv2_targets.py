@@ -23,6 +23,11 @@ health-checking) the stale target. Here, as in AWS:
   Registering the same (Id, Port) again ends its draining.
 * DescribeTargetHealth without Targets lists every registered and every draining target; with
   Targets, one description per (Id, Port) asked (not registered: `unused`, `Target.NotRegistered`).
+* A registered target is `healthy` (no health checks run here) unless a test says otherwise with
+  POST /_brokerlink/elbv2/target-health {"targetGroupArn", "id", "port", "state", "reason", "description"}
+  (state one of TargetHealthStateEnum, ELBv2 API reference, TargetHealth:
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html); state null
+  clears it. It holds while the target stays registered.
 """
 
 import threading
@@ -35,6 +40,9 @@ from . import ApiError, route
 
 # None: each group's own deregistration_delay.timeout_seconds attribute.
 CONFIG = {"drainingSeconds": None}
+# The health a test gave a registered target: (target group ARN, id, port) -> (state, reason, description).
+HEALTH = {}
+HEALTH_STATES = ("initial", "healthy", "unhealthy", "unhealthy.draining", "unused", "draining", "unavailable")
 
 _lock = threading.RLock()
 _original = {}
@@ -88,6 +96,7 @@ def deregister(self, targets):
             key = _key(self, target)
             if self.targets.pop(key, None) is None:
                 continue  # AWS: deregistering a target that is not registered succeeds
+            HEALTH.pop((self.arn, *key), None)
             draining[key] = time.time()
 
 
@@ -98,6 +107,8 @@ def deregister_terminated_instances(self, instance_ids):
 
 
 def _healthy(target_group, ec2_backend, key):
+    if (target_group.arn, *key) in HEALTH:
+        return FakeHealthStatus(key[0], key[1], target_group.health_check_port, *HEALTH[(target_group.arn, *key)])
     instance = ec2_backend.get_instance_by_id(key[0]) if key[0].startswith("i-") else None
     if instance is not None and instance.state == "stopped":
         return FakeHealthStatus(key[0], key[1], target_group.health_check_port, "unused",
@@ -123,6 +134,21 @@ def describe_target_health(self, target_group_arn, targets):
                 statuses.append(FakeHealthStatus(key[0], key[1], target_group.health_check_port, "unused",
                                                  "Target.NotRegistered", "Target is not registered to the target group"))
         return statuses
+
+
+@route("POST", "elbv2/target-health")
+def set_target_health(body):
+    key = (body.get("targetGroupArn"), body.get("id"), body.get("port"))
+    if not all(isinstance(k, str) for k in key[:2]) or not isinstance(key[2], int):
+        raise ApiError(400, 'expected {"targetGroupArn": str, "id": str, "port": int, "state": ..., "reason": ..., "description": ...}')
+    state = body.get("state")
+    if state is None:
+        HEALTH.pop(key, None)
+    elif state not in HEALTH_STATES:
+        raise ApiError(400, f"state {state!r} is not one of {', '.join(HEALTH_STATES)}")
+    else:
+        HEALTH[key] = (state, body.get("reason"), body.get("description"))
+    return {"targets": len(HEALTH)}
 
 
 @route("POST", "elbv2/config")

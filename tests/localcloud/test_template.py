@@ -499,7 +499,11 @@ class AslTest(unittest.TestCase):
         links = sweep["DetectLinks"]
         self.assertEqual("Map", links["Type"])
         self.assertNotIn("Catch", links)
-        self.assertEqual("Summarise", links["Next"])
+        # ... and then every link is summarised, or (a status run) reported.
+        after = sweep[links["Next"]]
+        self.assertEqual(({"Variable": "$.status", "BooleanEquals": True, "Next": "ReportStatus"}, "Summarise"),
+                         (after["Choices"][0], after["Default"]))
+        self.assertEqual("status", sweep["ReportStatus"]["Parameters"]["Payload"]["stage"])
         steps = links["ItemProcessor"]["States"]
         for name, step in steps.items():
             self.assertNotEqual("Fail", step["Type"], name)
@@ -513,10 +517,15 @@ class AslTest(unittest.TestCase):
         # advertised listeners or server.properties lines; only the counts Summarise reads, and the findings.
         steps = self.definitions["sweep.asl.json"]["States"]["DetectLinks"]["ItemProcessor"]["States"]
         allowed = {"linkId.$", "reason.$", "status", "converged", "applied", "summary", "findings.$", "applyExecutionArn.$",
-                   "clusterState.$", "error", "error.$", "cause.$", "blocked.$", "dryRun", "plan.$"}
+                   "clusterState.$", "error", "error.$", "cause.$", "blocked.$", "dryRun", "plan.$", "overview.$"}
         results = {name: step for name, step in steps.items() if step["Type"] == "Pass" and step.get("End")}
-        self.assertEqual({"DetectFailed", "DetectCallFailed", "DryRunResult", "HandedOver", "ClusterBusy", "Blocked", "Converged"},
-                         set(results))
+        self.assertEqual({"DetectFailed", "DetectCallFailed", "DryRunResult", "HandedOver", "ClusterBusy", "Blocked", "Converged",
+                          "StatusInDetail", "StatusOverview"}, set(results))
+        # A status's detail (kilobytes a link) only where Triage said few links were asked for (Triager.StatusDetailLinks).
+        detailed = {"And": [{"Variable": "$.link.status", "BooleanEquals": True}, {"Variable": "$.link.detail", "BooleanEquals": True}],
+                    "Next": "StatusInDetail"}
+        self.assertEqual(detailed, steps["IsStatus"]["Choices"][0])
+        self.assertEqual({"linkId.$", "status", "overview.$", "detail.$"}, set(results.pop("StatusInDetail")["Parameters"]))
         for name, step in results.items():
             self.assertLessEqual(set(step["Parameters"]), allowed, name)
             if "summary" in step["Parameters"]:

@@ -262,7 +262,37 @@ def speed():
                       f"(each its own task), in Express executions: {express_writes}")
 
 
-SECTIONS = {"scale": scale, "isolation": isolation, "cost": cost, "speed": speed}
+# ---------------------------------------------------------------- 5. status
+
+def status():
+    """The status's output against the 256 KiB limit: one link at the largest scale in detail, fresh and wired;
+    then every one of 300 small links (overviews only), fresh: the most each row can say."""
+    def figures(run):
+        size, state, where = largest_of_run(cloud, run)
+        output = run.sweep.get("output") or ""
+        text = json.loads(output)["text"] if output else ""
+        return (f"{outcome(run)} in {run.wall:.1f} s, output {len(output) / KIB:.1f} KiB (text {len(text) / KIB:.1f} KiB, "
+                f"{text.count(chr(10))} lines), largest state {size / KIB:.1f} KiB ({state} in {where}), "
+                f"{len(run.applies)} Apply executions, writes={sc.write_calls([e for o in express_of(run) for e in o['events']]).total()}")
+
+    with LocalCloud() as cloud:
+        aws = sc.Aws(cloud.endpoint)
+        consumers = tuple(f"c{i:02d}" for i in range(49))
+        world = sc.build_world(aws, "scale", table=cloud.table, brokers=48, consumers=consumers, cross_account="partner")
+        show("status", "msk-single-nlb, 48 brokers + bootstrap, 50 consumer zones (1 cross-account) + the provider zone")
+        show("status", "fresh (every target group and record pending): " + figures(reconcile(cloud, {"action": "status", "linkId": "scale"})))
+        wired = reconcile(cloud, sc.manual(world))
+        show("status", f"wired ({outcome(wired)}): " + figures(reconcile(cloud, {"action": "status", "linkId": "scale"})))
+        sc.delete_link(aws, world)
+
+        started = time.monotonic()
+        for n in range(LINKS):
+            sc.build_world(aws, f"iso-{n:03d}", table=cloud.table, consumers=("analytics",), provider_zone=False, cluster_name=f"iso-{n:03d}")
+        show("status", f"{LINKS} msk-single-nlb links (3 brokers + bootstrap, 1 consumer zone), fresh, built in {time.monotonic() - started:.0f} s")
+        show("status", f"all {LINKS} links, an overview each: " + figures(reconcile(cloud, {"action": "status", "all": True})))
+
+
+SECTIONS = {"scale": scale, "isolation": isolation, "cost": cost, "speed": speed, "status": status}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(SECTIONS)

@@ -2,6 +2,7 @@ using BrokerLink.Functions.Onboarding;
 using BrokerLink.Functions.Planning;
 using BrokerLink.Functions.Summarising;
 using BrokerLink.Functions.Triaging;
+using System.Text.Json.Serialization.Metadata;
 using static BrokerLink.Functions.Json.Json;
 
 namespace BrokerLink.Functions;
@@ -13,31 +14,31 @@ namespace BrokerLink.Functions;
 public sealed class Handlers
 {
     /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Triage</c>: which links an event concerns.</summary>
-    public Stream Triage(Stream input) =>
-        Write(Triager.Triage(Read(input, Context.TriageInput)), Context.TriageOutput);
+    public Stream Triage(Stream input) => Logged(input, Context.TriageInput,
+        i => new LogContext("Triage", LinkId: i.Event?.LinkId, Execution: i.Execution),
+        i => Write(Triager.Triage(i), Context.TriageOutput));
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes, in
     /// the passes <see cref="Planner"/> describes.
     /// </summary>
-    public Stream Plan(Stream input)
-    {
-        var plan = Read(input, Context.PlanInput);
-        return plan.Pass switch
+    public Stream Plan(Stream input) => Logged(input, Context.PlanInput,
+        plan => new LogContext("Plan", plan.Pass, plan.LinkId ?? plan.Link?.LinkId, plan.Execution),
+        plan => plan.Pass switch
         {
             "link" => Write(Planner.PlanLink(plan), Context.LinkPlan),
             "zone" => Write(Planner.PlanZone(plan), Context.ZonePage),
             "instances" => Write(Planner.DigestInstances(plan), Context.InstancesDigest),
             _ => Write(Planner.Plan(plan), Context.PlanOutput),
-        };
-    }
+        });
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Onboard</c>: an onboarding operation, validated against the
     /// table's links, as the steps the Onboard state machine applies.
     /// </summary>
-    public Stream Onboard(Stream input) =>
-        Write(Onboarder.Decide(Read(input, Context.OnboardInput)), Context.OnboardDecision);
+    public Stream Onboard(Stream input) => Logged(input, Context.OnboardInput,
+        i => new LogContext("Onboard", i.Request?.Operation, i.Request?.LinkId),
+        i => Write(Onboarder.Decide(i), Context.OnboardDecision));
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Summarise</c>: the execution's outcome from every link's result.
@@ -46,9 +47,12 @@ public sealed class Handlers
     /// <c>Console.Out</c> (a timestamp, request id and level in front; with the JSON log format, a JSON object whose
     /// <c>message</c> is the line, which CloudWatch does not read as EMF) and passes <c>Write</c> through unchanged.
     /// </summary>
-    public Stream Summarise(Stream input)
+    public Stream Summarise(Stream input) => Logged(input, Context.SummariseInput,
+        i => new LogContext("Summarise", i.Stage, i.Results is [var only] && only.TryGetProperty("linkId", out var id) ? id.ToString() : null, i.Execution),
+        Summarise);
+
+    private static Stream Summarise(SummariseInput request)
     {
-        var request = Read(input, Context.SummariseInput);
         if (request.Stage == "status")
         {
             return Write(StatusReport.Report(request), Context.StatusReportOutput);
@@ -63,5 +67,37 @@ public sealed class Handlers
         }
         Console.Out.Flush();
         return Write(summary.Output, Context.SummariseOutput);
+    }
+
+    /// <summary>
+    /// Reads the input, runs the call, and logs it (<see cref="FunctionLog"/>): a DEBUG line when it is done, an ERROR line
+    /// naming the error when it throws (then rethrown: the errorType the state machine catches), each with the call's link
+    /// and execution, as far as the input could be read.
+    /// </summary>
+    private static Stream Logged<T>(Stream input, JsonTypeInfo<T> type, Func<T, LogContext> context, Func<T, Stream> run) where T : class
+    {
+        var log = new LogContext(type.Type.Name.Replace("Input", "", StringComparison.Ordinal));
+        try
+        {
+            var request = Read(input, type);
+            log = context(request);
+            var output = run(request);
+            Emit("DEBUG", "done", log);
+            return output;
+        }
+        catch (Exception e)
+        {
+            Emit("ERROR", $"{e.GetType().Name}: {e.Message}", log, [KeyValuePair.Create("errorType", (string?)e.GetType().Name)]);
+            throw;
+        }
+    }
+
+    private static void Emit(string level, string message, LogContext context, IEnumerable<KeyValuePair<string, string?>>? fields = null)
+    {
+        if (FunctionLog.Keeps(level, Environment.GetEnvironmentVariable(FunctionLog.LevelVariable)))
+        {
+            Console.Out.Write(FunctionLog.Line(DateTimeOffset.UtcNow, level, message, context, fields) + "\n");
+            Console.Out.Flush();
+        }
     }
 }

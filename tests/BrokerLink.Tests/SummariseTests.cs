@@ -7,6 +7,7 @@ using static BrokerLink.Tests.Support.Fixtures;
 namespace BrokerLink.Tests;
 
 /// <summary>Summarise: the execution's outcome from every link's result, and one metrics line per link.</summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class SummariseTests
 {
     private const string EnteredTime = "2025-01-31T12:00:00.123Z";

@@ -18,7 +18,7 @@ from support import sc, start_module_cloud  # noqa: E402
 from test_template import ROOT, load_asl, transitions  # noqa: E402
 
 PLAN_FIELDS = {"pass", "linkId", "linkConfig", "zoneRoleArn", "clusterState", "loadBalancer", "nodes", "listeners", "targetGroups",
-               "tags", "targetHealth", "instances", "vpcEndpoints", "networkInterfaces", "allowRemovals"}
+               "tags", "targetHealth", "instances", "vpcEndpoints", "networkInterfaces", "allowRemovals", "status", "execution"}
 NOTHING = {"cluster": False, "loadBalancer": False, "nodes": False,
            "vpcEndpointId": None, "instanceFilters": None, "targetGroupArns": None, "instanceTags": None}
 
@@ -80,7 +80,7 @@ class ObservePaths(unittest.TestCase):
             "observe": observe | {"clusterArn": config.get("clusterArn"), "loadBalancerArn": config.get("loadBalancerArn")},
             "configJson": json.dumps(config),
             "cluster": {"state": cluster_state},
-            "request": {"linkId": "paths", "allowRemovals": False},
+            "request": {"linkId": "paths", "allowRemovals": False, "status": False},
         }
         status, output, history = cloud.start_execution_and_wait(state, self.machines[machine])
         self.assertEqual("SUCCEEDED", status, history[-3:])
@@ -118,7 +118,7 @@ class ObservePaths(unittest.TestCase):
         self.assertEqual(
             {"clusterState": None, "loadBalancer": None, "nodes": None, "listeners": None, "targetGroups": None,
              "tags": [], "targetHealth": [], "instances": None, "vpcEndpoints": None, "networkInterfaces": None},
-            {k: v for k, v in output.items() if k not in ("pass", "linkId", "linkConfig", "zoneRoleArn", "allowRemovals")})
+            {k: v for k, v in output.items() if k not in ("pass", "linkId", "linkConfig", "zoneRoleArn", "allowRemovals", "status", "execution")})
         self.assertEqual(0, sum(1 for e in history if e["type"] == "TaskScheduled"))
 
     def test_absent_observe_fields_are_not_observed(self):

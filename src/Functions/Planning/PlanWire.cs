@@ -34,7 +34,8 @@ internal sealed record PlanInput(
     IReadOnlyList<InstanceWire?>? KeptInstances = null,
     IReadOnlyList<string?>? InstanceTags = null,
     bool? Status = null,
-    LastChangeItemWire? LastChange = null);
+    LastChangeItemWire? LastChange = null,
+    string? Execution = null);
 
 /// <summary>Pages consed newest-first by the state machine: <c>{"page": newest, "rest": older-chain}</c>.</summary>
 internal sealed record PageChain<TPage>(TPage? Page = null, PageChain<TPage>? Rest = null) where TPage : class;

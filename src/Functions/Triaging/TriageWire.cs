@@ -13,7 +13,8 @@ internal sealed record TriageInput(
     string? StateMachineArn = null,
     string? Now = null,
     int? LeaseSeconds = null,
-    IReadOnlyList<string?>? Actions = null);
+    IReadOnlyList<string?>? Actions = null,
+    string? Execution = null);
 
 /// <summary>An EventBridge event or a manual input; which one is decided by its fields.</summary>
 internal sealed record EventWire(

@@ -882,6 +882,17 @@ def write_calls(history_events: list[dict]) -> Counter:
     return counted
 
 
+def table_writes(history_events: list[dict]) -> Counter:
+    """The table writes the execution scheduled, by action and the item's partition key (e.g. {'putItem LOCK': 1,
+    'putItem CHANGE': 1}: the link's lock, and its last change as Apply records it)."""
+    counted = Counter()
+    for event in history_events:
+        if event["type"] == "TaskScheduled" and (action := event["taskScheduledEventDetails"]["resource"]) in TABLE_WRITES:
+            parameters = json.loads(event["taskScheduledEventDetails"]["parameters"])
+            counted[f"{action} {(parameters.get('Key') or parameters.get('Item'))['pk']['S']}"] += 1
+    return counted
+
+
 def wiring_writes(history_events: list[dict]) -> Counter:
     """The ELBv2 and Route 53 writes only: what the plan's summary.writeCalls counts (a run that
     applies also takes and releases the link's lock item in the table)."""

@@ -57,7 +57,7 @@ TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem"})
 WRITE_ACTIONS = TABLE_WRITES | frozenset({
     "createTargetGroup", "registerTargets", "createListener", "deregisterTargets", "deleteListener",
     "deleteTargetGroup", "changeResourceRecordSets",
-    "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections",
+    "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections", "modifyVpcEndpointServiceConfiguration",
     "createHostedZone", "createVPCAssociationAuthorization", "associateVPCWithHostedZone",
     "deleteVPCAssociationAuthorization",
 })

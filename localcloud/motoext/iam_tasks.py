@@ -210,6 +210,7 @@ CHECKS = {
                                                       lambda w, p: _zone(p["HostedZoneId"]), lambda w, p: _vpcs(p)),
     "ec2:ModifyVpcEndpointServicePermissions": _one("ec2:ModifyVpcEndpointServicePermissions", _service),
     "ec2:AcceptVpcEndpointConnections": _one("ec2:AcceptVpcEndpointConnections", _service),
+    "ec2:ModifyVpcEndpointServiceConfiguration": _one("ec2:ModifyVpcEndpointServiceConfiguration", _service),
     "kafka:DescribeClusterV2": _one("kafka:DescribeClusterV2", lambda w, p: p["ClusterArn"]),
     "kafka:ListNodes": _one("kafka:ListNodes", lambda w, p: p["ClusterArn"]),
     **{f"dynamodb:{a}": _table(a) for a in ("Query", "GetItem", "PutItem", "UpdateItem", "DeleteItem")},

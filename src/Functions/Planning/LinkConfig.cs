@@ -23,7 +23,8 @@ internal sealed record LinkConfigWire(
     BrokerTagWire? BrokerTag = null,
     string? BrokerIdTagKey = null,
     IReadOnlyList<string?>? RecordNames = null,
-    ServerPropertiesWire? ServerProperties = null);
+    ServerPropertiesWire? ServerProperties = null,
+    IReadOnlyList<string?>? PinnedRegions = null);
 
 internal sealed record GuardsWire(double? MaxRemovalShare = null);
 
@@ -36,7 +37,8 @@ internal sealed record ConsumerWire(
     string? EndpointHostedZoneId = null,
     string? RoleArn = null,
     string? Principal = null,
-    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null);
+    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null,
+    string? Region = null);
 
 /// <summary>msk-nlb-per-broker: the operator's target group (behind the operator's NLB and listener) of broker <see cref="BrokerId"/>.</summary>
 internal sealed record BrokerTargetGroupWire(int? BrokerId = null, string? TargetGroupArn = null);
@@ -54,7 +56,8 @@ internal sealed record ServerPropertiesWire(
     string? InternalSecurityProtocol = null);
 
 /// <summary>A zone that is no longer the link's: Reconcile deletes the link's records there. Onboarding notes whose it was.</summary>
-internal sealed record RetiringZoneWire(string? HostedZoneId = null, string? RoleArn = null, string? Consumer = null, string? Principal = null);
+internal sealed record RetiringZoneWire(
+    string? HostedZoneId = null, string? RoleArn = null, string? Consumer = null, string? Principal = null, string? Region = null);
 
 /// <summary>
 /// A validated link config. Which fields are set depends on <see cref="Kind"/> (see <see cref="LinkConfigReader"/>):
@@ -80,7 +83,8 @@ internal sealed record LinkConfig(
     BrokerTag? BrokerTag = null,
     string? BrokerIdTagKey = null,
     IReadOnlyList<string>? RecordNames = null,
-    ServerPropertiesConfig? ServerProperties = null)
+    ServerPropertiesConfig? ServerProperties = null,
+    IReadOnlyList<string>? PinnedRegions = null)
 {
     /// <summary>The share of owned targets or records one run may remove when the link config does not say.</summary>
     public const double DefaultMaxRemovalShare = 0.5;
@@ -97,9 +101,16 @@ internal sealed record LinkConfig(
     public IReadOnlyList<Zone> ObservedZones => [.. Zones, .. Retiring.Select(r => new Zone(r.HostedZoneId, r.RoleArn))];
 
     public IReadOnlyList<BrokerTargetGroup> ConfiguredBrokers => Brokers ?? [];
+
+    /// <summary>Regions the endpoint service keeps supporting after their last consumer has gone (the operator's).</summary>
+    public IReadOnlyList<string> Pinned => PinnedRegions ?? [];
 }
 
-/// <summary><see cref="EndpointDnsName"/> and <see cref="EndpointHostedZoneId"/> for every kind but msk-nlb-per-broker, whose consumers have <see cref="BrokerEndpoints"/>.</summary>
+/// <summary>
+/// <see cref="EndpointDnsName"/> and <see cref="EndpointHostedZoneId"/> for every kind but msk-nlb-per-broker, whose consumers have
+/// <see cref="BrokerEndpoints"/>. <see cref="Region"/>: where its endpoints are, when that is not the stack's region (cross-Region
+/// PrivateLink); null for the stack's own.
+/// </summary>
 internal sealed record Consumer(
     string Name,
     string HostedZoneId,
@@ -107,7 +118,8 @@ internal sealed record Consumer(
     string? EndpointHostedZoneId,
     string? RoleArn,
     string? Principal = null,
-    IReadOnlyList<BrokerEndpoint>? BrokerEndpoints = null)
+    IReadOnlyList<BrokerEndpoint>? BrokerEndpoints = null,
+    string? Region = null)
 {
     /// <summary>Same settings (record equality compares lists by reference).</summary>
     public bool SameAs(Consumer other) =>
@@ -131,7 +143,7 @@ internal sealed record ServerPropertiesConfig(
     public static readonly ServerPropertiesConfig Default = new("PRIVATELINK", "SSL", "INTERNAL", 9092, "SSL");
 }
 
-internal sealed record RetiringZone(string HostedZoneId, string? RoleArn, string? Consumer, string? Principal);
+internal sealed record RetiringZone(string HostedZoneId, string? RoleArn, string? Consumer, string? Principal, string? Region = null);
 
 internal sealed record Zone(string HostedZoneId, string? RoleArn);
 
@@ -269,20 +281,26 @@ internal static class LinkConfigReader
             var zone = Check.HostedZoneId(c.HostedZoneId, $"{path}.hostedZoneId");
             var role = c.RoleArn is null ? null : Check.RoleArn(c.RoleArn, $"{path}.roleArn");
             var principal = c.Principal is null ? null : Check.Principal(c.Principal, $"{path}.principal");
+            var region = c.Region is null ? null : Check.AwsRegion(c.Region, $"{path}.region");
             Consumer consumer;
             if (perBroker)
             {
                 NotGiven(c.EndpointDnsName, $"{path}.endpointDnsName", kind, "give brokerEndpoints, one per broker");
                 NotGiven(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId", kind, "give brokerEndpoints, one per broker");
-                consumer = new Consumer(name, zone, null, null, role, principal, ReadBrokerEndpoints(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind));
+                var endpoints = ReadBrokerEndpoints(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind);
+                foreach (var (e, i) in endpoints.Select((e, i) => (e, i)))
+                {
+                    InConsumerRegion(e.EndpointDnsName, region, $"{path}.brokerEndpoints[{i}].endpointDnsName");
+                }
+                consumer = new Consumer(name, zone, null, null, role, principal, endpoints, region);
             }
             else
             {
                 NotGiven(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind, "brokerEndpoints are for msk-nlb-per-broker");
-                consumer = new Consumer(name, zone,
-                    Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName,
-                    Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
-                    role, principal);
+                var endpoint = Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName;
+                InConsumerRegion(endpoint, region, $"{path}.endpointDnsName");
+                consumer = new Consumer(name, zone, endpoint, Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
+                    role, principal, null, region);
             }
             if (consumers.Any(other => other.Name == consumer.Name))
             {
@@ -308,15 +326,37 @@ internal static class LinkConfigReader
                 Check.HostedZoneId(r.HostedZoneId, $"{path}.hostedZoneId"),
                 r.RoleArn is null ? null : Check.RoleArn(r.RoleArn, $"{path}.roleArn"),
                 r.Consumer,
-                r.Principal is null ? null : Check.Principal(r.Principal, $"{path}.principal"));
+                r.Principal is null ? null : Check.Principal(r.Principal, $"{path}.principal"),
+                r.Region is null ? null : Check.AwsRegion(r.Region, $"{path}.region"));
             if (current.Contains(zone.HostedZoneId) || retiring.Any(other => other.HostedZoneId == zone.HostedZoneId))
             {
                 throw Check.Invalid($"{path}.hostedZoneId", $"zone {zone.HostedZoneId} is also a current zone of the link or retiring twice");
             }
             retiring.Add(zone);
         }
+        var pinned = new List<string>();
+        foreach (var (r, path) in Check.Items(wire.PinnedRegions, $"{root}.pinnedRegions"))
+        {
+            var region = Check.AwsRegion(r, path);
+            pinned.Add(pinned.Contains(region) ? throw Check.Invalid(path, $"{region} is pinned twice") : region);
+        }
+        if (pinned.Count > 0 && serviceId is null)
+        {
+            throw Check.Invalid($"{root}.pinnedRegions", "a pinned region is kept on the link's endpoint service: give endpointServiceId");
+        }
         return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers, maxRemovalShare,
-            serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties);
+            serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties,
+            wire.PinnedRegions is null ? null : [.. pinned.Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>A consumer in another region (cross-Region PrivateLink) has its endpoints there: their DNS names say so.</summary>
+    private static void InConsumerRegion(string endpointDnsName, string? region, string path)
+    {
+        var inRegion = Check.EndpointDnsName(endpointDnsName, path).Region;
+        if (region is not null && inRegion != region)
+        {
+            throw Check.Invalid(path, $"the endpoint is in region {inRegion}, not the consumer's region {region}");
+        }
     }
 
     private static void NotGiven(object? value, string path, string kind, string why)

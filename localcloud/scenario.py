@@ -59,7 +59,7 @@ WRITE_ACTIONS = TABLE_WRITES | frozenset({
     "deleteTargetGroup", "changeResourceRecordSets",
     "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections", "modifyVpcEndpointServiceConfiguration",
     "createHostedZone", "createVPCAssociationAuthorization", "associateVPCWithHostedZone",
-    "deleteVPCAssociationAuthorization",
+    "deleteVPCAssociationAuthorization", "disassociateVPCFromHostedZone",
 })
 
 

@@ -204,6 +204,8 @@ CHECKS = {
     "route53:CreateHostedZone": _create_hosted_zone,
     "route53:AssociateVPCWithHostedZone": _one("route53:AssociateVPCWithHostedZone", lambda w, p: _zone(p["HostedZoneId"]),
                                                lambda w, p: _vpcs(p)),
+    "route53:DisassociateVPCFromHostedZone": _one("route53:DisassociateVPCFromHostedZone", lambda w, p: _zone(p["HostedZoneId"]),
+                                                  lambda w, p: _vpcs(p)),
     "route53:CreateVPCAssociationAuthorization": _one("route53:CreateVPCAssociationAuthorization",
                                                       lambda w, p: _zone(p["HostedZoneId"]), lambda w, p: _vpcs(p)),
     "route53:DeleteVPCAssociationAuthorization": _one("route53:DeleteVPCAssociationAuthorization",

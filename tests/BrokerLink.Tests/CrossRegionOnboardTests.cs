@@ -228,4 +228,71 @@ public sealed class CrossRegionOnboardTests
 
         Assert.True(refused.Message.StartsWith(message, StringComparison.Ordinal), $"{what}: {refused.Message}");
     }
+
+    // ------------------------------------------------------------------ peered consumers
+
+    private const string PeerVpc = "vpc-0e0e0e0e0e0e0e0e0";
+    private const string PeerRole = "arn:aws:iam::444455556666:role/brokerlink-dns";
+
+    private static string AddPeer(string extra = "", string peerOf = "west", string role = PeerRole) => $$"""
+        {"operation": "add-consumer", "linkId": "orders", "consumer": {"name": "peered", "peerOf": "{{peerOf}}",
+         "vpc": {"vpcId": "{{PeerVpc}}", "vpcRegion": "eu-west-1", "roleArn": "{{role}}"}{{extra}} } }
+        """;
+
+    private static readonly PeerWire Peered = new("peered", "west", PeerVpc, "eu-west-1", PeerRole);
+
+    [Fact]
+    public void A_peered_consumer_gets_the_other_consumers_zone_associated_with_its_vpc_and_nothing_else()
+    {
+        var decision = Decide(AddPeer(), T(WithWest), null);
+
+        Assert.Equal(new VpcAssociation("Z0WEST", new VpcRef(PeerVpc, "eu-west-1"), WestRole, PeerRole), decision.Associate);
+        Assert.Equal((null, null, null, null), (decision.Allow, decision.Accept, decision.CreateZone, decision.Reconcile));
+        Assert.Equal("-", RegionSteps(decision));
+        var stored = Read(decision.Store!.Item!["config"].S!, Context.LinkConfigWire, "config");
+        Assert.Equal([Peered], stored.Peers!);
+        Assert.Equal(2, stored.Consumers!.Count);
+        // Running it again stores nothing; the state machine checks the association again.
+        var again = Decide(AddPeer(), T(WithWest with { Peers = [Peered] }), null);
+        Assert.Equal((null, decision.Associate), (again.Store, again.Associate));
+    }
+
+    [Fact]
+    public void Removing_a_peered_consumer_disassociates_its_vpc_and_keeps_the_zone()
+    {
+        var decision = Decide(Remove("peered"), T(WithWest with { Peers = [Peered] }), null);
+
+        Assert.Equal(new VpcAssociation("Z0WEST", new VpcRef(PeerVpc, "eu-west-1"), WestRole, PeerRole), decision.Disassociate);
+        Assert.Equal((null, null, null, null), (decision.Store, decision.Reconcile, decision.Revoke, decision.DropRegions));
+        var stored = JsonNode.Parse(decision.Finish!.Item!["config"].S!)!;
+        Assert.Null(stored["peers"]);
+        Assert.Equal(2, stored["consumers"]!.AsArray().Count);
+    }
+
+    public static TheoryData<string, string, JsonNode[], string> PeerRefusals => new()
+    {
+        { "a consumer that does not exist", AddPeer(peerOf: "east"), T(WithWest), "consumer.peerOf: link 'orders' has no consumer 'east' (consumers: analytics, west)" },
+        { "a consumer whose zone is in this account", AddPeer(peerOf: "analytics"), T(WithWest), "consumer.peerOf: consumer 'analytics' has its zone Z0ANALYTICS in this account" },
+        { "an endpoint of its own", AddPeer($", \"endpointDnsName\": \"{WestEndpoint}\""), T(WithWest), "consumer.endpointDnsName: not allowed with peerOf" },
+        { "no VPC", AddPeer().Replace($"\"vpc\": {{\"vpcId\": \"{PeerVpc}\", \"vpcRegion\": \"eu-west-1\", \"roleArn\": \"{PeerRole}\"}}", "\"vpc\": null"), T(WithWest), "consumer.vpc: missing" },
+        { "a VPC of the zone's own account", AddPeer(role: WestRole), T(WithWest), "consumer.vpc.roleArn: account 210987654321 owns the zone of 'west' too" },
+        { "the name of a consumer with an endpoint", AddPeer().Replace("\"peered\"", "\"analytics\""), T(WithWest), "consumer.name: 'analytics' is already a consumer of link 'orders'" },
+        { "another VPC under a peered consumer's name", AddPeer().Replace(PeerVpc, "vpc-0f0f0f0f0f0f0f0f0"), T(WithWest with { Peers = [Peered] }),
+            "consumer.name: 'peered' is already a peered consumer of link 'orders'" },
+        { "removing a consumer peers depend on", Remove("west"), T(WithWest with { Peers = [Peered] }),
+            "consumerName: consumer 'west' has peered consumers (peered) whose VPCs reach its endpoint" },
+        { "removing a link with peered consumers", """{"operation": "remove-link", "linkId": "orders"}""", T(WithWest with { Peers = [Peered] }),
+            "linkId: link 'orders' has peered consumers (peered)" },
+        { "registering a link with peers", $$"""{"operation": "register-link", "link": {{WriteString(WithWest with { LinkId = "fresh", Peers = [Peered] }, Context.LinkConfigWire)}} }""",
+            T(WithWest), "link.peers: set by onboarding only" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PeerRefusals))]
+    public void A_bad_peering_is_refused_naming_the_field(string what, string request, JsonNode[] table, string message)
+    {
+        var refused = Assert.Throws<InvalidInputException>(() => Decide(request, table, null));
+
+        Assert.True(refused.Message.StartsWith(message, StringComparison.Ordinal), $"{what}: {refused.Message}");
+    }
 }

@@ -94,6 +94,11 @@ class CrossRegionConsumer(unittest.TestCase):
     # ------------------------------------------------------------------ onboarding and removing a consumer in us-west-2
 
     def onboard_and_remove(self, kind: str, link_id: str, cidr: str, names) -> None:
+        west = self.onboard_west(kind, link_id, cidr, names)
+        self.remove_west(kind, link_id, west)
+
+    def onboard_west(self, kind: str, link_id: str, cidr: str, names) -> dict:
+        """The consumer `west` (another account, us-west-2) added to a new link: its VPC, zone and endpoint."""
         world = self.provider(kind, link_id)
         allow = {"operation": "add-consumer", "linkId": link_id, "consumer": {"name": "west", "principal": ACCOUNT, "region": WEST}}
         with self.assertRaises(ClientError) as refused:  # the service does not support us-west-2 yet
@@ -149,7 +154,10 @@ class CrossRegionConsumer(unittest.TestCase):
         status, output, history = self.onboard(kind, "add-consumer again", add)
         self.assertSucceeded(status, output, history)
         self.assertEqual(before, self.state())
+        return {"vpc": vpc_id, "zone": zone_id}
 
+    def remove_west(self, kind: str, link_id: str, west: dict) -> None:
+        vpc_id, zone_id, route53 = west["vpc"], west["zone"], aws.assume(ROLE).route53
         status, output, history = self.onboard(kind, "remove-consumer (drops us-west-2)",
                                                {"operation": "remove-consumer", "linkId": link_id, "consumerName": "west"})
 
@@ -166,6 +174,47 @@ class CrossRegionConsumer(unittest.TestCase):
     def test_a_serverless_link_onboards_and_removes_a_consumer_in_another_region_and_account(self):
         self.onboard_and_remove("msk-serverless", "xr-sls", "10.81.0.0/16", {
             "zone": sc.SERVERLESS_ZONE_NAME, "records": lambda world: [sc.SERVERLESS_RECORD]})
+
+    # ------------------------------------------------------------------ a peered VPC: the consumer's zone, no endpoint
+
+    def test_a_peered_vpc_of_a_third_account_in_a_third_region_gets_the_consumers_zone(self):
+        kind, link_id = "msk-single-nlb", "xr-peer"
+        west = self.onboard_west(kind, link_id, "10.83.0.0/16", {
+            "zone": sc.ZONE_NAME, "records": lambda world: [b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)]})
+        peer_role = f"arn:aws:iam::{sc.VPC_ACCOUNT}:role/brokerlink-dns"
+        peer_vpc = sc.Aws(cloud.endpoint, "eu-west-1").assume(peer_role).ec2.create_vpc(CidrBlock="10.84.0.0/16")["Vpc"]["VpcId"]
+        # The zone's owner may authorize that VPC; the VPC's owner (its stack in eu-west-1) may associate and disassociate it.
+        sc.deploy_consumer_role(aws, ACCOUNT, region=WEST, VpcId=west["vpc"], ProviderRegion=sc.REGION,
+                                ForeignVpcId=peer_vpc, ForeignVpcRegion="eu-west-1")
+        sc.deploy_consumer_role(aws, sc.VPC_ACCOUNT, region="eu-west-1", VpcId=peer_vpc, ProviderRegion=sc.REGION)
+        self.addCleanup(sc.deploy_consumer_role, aws, sc.VPC_ACCOUNT)
+        peered = {"operation": "add-consumer", "linkId": link_id, "consumer": {
+            "name": "peered", "peerOf": "west", "vpc": {"vpcId": peer_vpc, "vpcRegion": "eu-west-1", "roleArn": peer_role}}}
+        route53 = aws.assume(ROLE).route53
+        both = sorted([(WEST, west["vpc"]), ("eu-west-1", peer_vpc)])
+
+        status, output, history = self.onboard(kind, "add-consumer (peered VPC)", peered)
+
+        self.assertSucceeded(status, output, history)
+        self.assertEqual(both, sorted((v["VPCRegion"], v["VPCId"]) for v in route53.get_hosted_zone(Id=west["zone"])["VPCs"]))
+        self.assertEqual([], route53.list_vpc_association_authorizations(HostedZoneId=west["zone"])["VPCs"])
+        self.assertNotIn("changeResourceRecordSets", sc.write_calls(history))
+
+        before = self.state()
+        status, output, history = self.onboard(kind, "refused: removing the consumer a peer depends on",
+                                               {"operation": "remove-consumer", "linkId": link_id, "consumerName": "west"})
+        failed = self.failure(status, history)
+        self.assertEqual("BrokerLink.InvalidInput", failed["error"])
+        self.assertTrue(failed["cause"].startswith("consumerName: consumer 'west' has peered consumers (peered)"), failed)
+        self.assertEqual({}, dict(sc.write_calls(history)))
+        self.assertEqual(before, self.state())
+
+        status, output, history = self.onboard(kind, "remove-consumer (peered VPC)",
+                                               {"operation": "remove-consumer", "linkId": link_id, "consumerName": "peered"})
+
+        self.assertSucceeded(status, output, history)
+        self.assertEqual([(WEST, west["vpc"])], [(v["VPCRegion"], v["VPCId"]) for v in route53.get_hosted_zone(Id=west["zone"])["VPCs"]])
+        self.remove_west(kind, link_id, west)
 
     # ------------------------------------------------------------------ refusals: nothing written
 

@@ -48,7 +48,8 @@ internal sealed record OnboardRequest(
 /// add-consumer's consumer: its name and principal, its interface endpoint, and its zone: an existing one
 /// (<see cref="HostedZoneId"/>) or one to create through its role (<see cref="CreateZone"/>). <see cref="Region"/>: where its
 /// endpoint is, when not in the stack's region (else read from the endpoint's DNS name); <see cref="PinRegion"/> keeps that
-/// region on the endpoint service after its last consumer has gone.
+/// region on the endpoint service after its last consumer has gone. <see cref="PeerOf"/> and <see cref="Vpc"/>: a consumer
+/// without an endpoint, whose VPC (of another account, any region) reaches that consumer's endpoint and gets its zone.
 /// </summary>
 internal sealed record ConsumerRequest(
     string? Name = null,
@@ -62,7 +63,9 @@ internal sealed record ConsumerRequest(
     string? RoleArn = null,
     IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null,
     string? Region = null,
-    bool? PinRegion = null);
+    bool? PinRegion = null,
+    string? PeerOf = null,
+    AssociateVpcRequest? Vpc = null);
 
 /// <summary>The zone is created in the account of the consumer's role, attached to <see cref="VpcId"/> of that account.</summary>
 internal sealed record CreateZoneRequest(string? Name = null, string? VpcId = null, string? VpcRegion = null, AssociateVpcRequest? AssociateVpc = null);
@@ -85,7 +88,8 @@ internal sealed record HostedZoneConfigWire(bool? PrivateZone = null);
 /// config <see cref="Store"/> would write, and reports its plan.
 /// Before all of them, <see cref="RegionsCheck"/> (then it asks again with the services); <see cref="AddRegions"/> runs before
 /// <see cref="Allow"/> (a consumer in another region cannot create its endpoint before), <see cref="DropRegions"/> after
-/// <see cref="Revoke"/> (once the region's records are gone).
+/// <see cref="Revoke"/> (once the region's records are gone), then <see cref="Disassociate"/> (a peered consumer's VPC, if
+/// it is still associated) before <see cref="Finish"/>.
 /// </summary>
 internal sealed record OnboardDecision(
     string Operation,
@@ -105,7 +109,8 @@ internal sealed record OnboardDecision(
     IReadOnlyList<string> Notes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<string>? RegionsCheck = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] RegionChange? AddRegions = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] RegionChange? DropRegions = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] RegionChange? DropRegions = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] VpcAssociation? Disassociate = null);
 
 /// <summary>ModifyVpcEndpointServiceConfiguration: regions to add to (AddSupportedRegions) or remove from (RemoveSupportedRegions) the service.</summary>
 internal sealed record RegionChange(

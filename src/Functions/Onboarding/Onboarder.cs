@@ -138,6 +138,7 @@ internal static class Onboarder
         var updated = proposed with
         {
             Consumers = current.Consumers,
+            Peers = current.Peers,
             RetiringZones = [.. retiring.Where(r => r.HostedZoneId != proposed.ProviderZoneId)],
         };
         var notes = new List<string>();
@@ -165,6 +166,11 @@ internal static class Onboarder
         var id = Check.LinkId(request.LinkId, "linkId");
         var stored = Stored(run, id, "linkId");
         var current = stored.Config;
+        if (current.PeeredConsumers.Count > 0)
+        {
+            throw Check.Invalid("linkId", $"link '{id}' has peered consumers ({string.Join(", ", current.PeeredConsumers.Select(p => p.Name))}) "
+                + "associated with its consumers' zones: remove them first (remove-consumer)");
+        }
         var retired = current with { Retired = true };
         var store = current.Retired ? null : StoredLinks.Put(retired, StoredLinks.Expected.Of(stored), "linkId");
         var afterStore = store is null ? StoredLinks.Expected.Of(stored) : StoredLinks.Expected.At(store.Version);
@@ -183,6 +189,14 @@ internal static class Onboarder
         var c = Check.Present(request.Consumer, "consumer");
 
         var name = Check.ConsumerName(c.Name, "consumer.name");
+        if (c.PeerOf is not null)
+        {
+            return AddPeer(id, stored, current, name, c, run);
+        }
+        if (current.PeeredConsumers.FirstOrDefault(p => p.Name == name) is { } peered)
+        {
+            throw Check.Invalid("consumer.name", $"'{name}' is already a peered consumer of link '{id}' (of '{peered.PeerOf}'): remove it first to change it");
+        }
         var perBroker = current.Kind == LinkKinds.MskNlbPerBroker;
         if (perBroker)
         {
@@ -320,6 +334,15 @@ internal static class Onboarder
         var stored = Stored(run, id, "linkId");
         var current = Current(stored, "linkId");
         var name = Check.Text(request.ConsumerName, "consumerName");
+        if (current.PeeredConsumers.FirstOrDefault(p => p.Name == name) is { } peer)
+        {
+            return RemovePeer(stored, current, peer, run);
+        }
+        if (current.PeeredConsumers.Where(p => p.PeerOf == name).Select(p => p.Name).ToList() is { Count: > 0 } peers)
+        {
+            throw Check.Invalid("consumerName", $"consumer '{name}' has peered consumers ({string.Join(", ", peers)}) whose VPCs reach its endpoint "
+                + "and resolve in its zone: remove them first");
+        }
         var existing = current.Consumers.FirstOrDefault(x => x.Name == name);
         var retiringEntry = current.Retiring.FirstOrDefault(r => r.Consumer == name);
 
@@ -494,6 +517,75 @@ internal static class Onboarder
             + $"endpoint service: add it to each (aws ec2 modify-vpc-endpoint-service-configuration --service-id <id> --add-supported-regions {otherRegion})");
     }
 
+    // ------------------------------------------------------------------ peered consumers (VPC peering, transit gateway)
+
+    /// <summary>
+    /// A consumer whose VPC reaches another consumer's endpoint (peering or a transit gateway, e.g. where cross-Region
+    /// PrivateLink is not offered): no endpoint, no zone, no records of its own; that consumer's zone is associated with its
+    /// VPC, as createZone.associateVpc does (authorized by the zone's owner, associated by the VPC's).
+    /// </summary>
+    private static OnboardDecision AddPeer(string id, StoredLink stored, LinkConfig current, string name, ConsumerRequest c, Run run)
+    {
+        foreach (var (value, field) in new (object?, string)[]
+        {
+            (c.Principal, "principal"), (c.EndpointDnsName, "endpointDnsName"), (c.EndpointHostedZoneId, "endpointHostedZoneId"),
+            (c.VpcEndpointId, "vpcEndpointId"), (c.AcceptConnection, "acceptConnection"), (c.HostedZoneId, "hostedZoneId"), (c.CreateZone, "createZone"),
+            (c.RoleArn, "roleArn"), (c.BrokerEndpoints, "brokerEndpoints"), (c.Region, "region"), (c.PinRegion, "pinRegion"),
+        })
+        {
+            if (value is not null)
+            {
+                throw Check.Invalid($"consumer.{field}", "not allowed with peerOf: a peered consumer has no endpoint and no zone of its own (give consumer.vpc)");
+            }
+        }
+        var peerOf = Check.Text(c.PeerOf, "consumer.peerOf");
+        var target = current.Consumers.FirstOrDefault(x => x.Name == peerOf) ?? throw Check.Invalid("consumer.peerOf",
+            $"link '{id}' has no consumer '{peerOf}' (consumers: {(current.Consumers.Count == 0 ? "none" : string.Join(", ", current.Consumers.Select(x => x.Name)))})");
+        var zoneRole = target.RoleArn ?? throw Check.Invalid("consumer.peerOf",
+            $"consumer '{peerOf}' has its zone {target.HostedZoneId} in this account (no roleArn): BrokerLink associates VPCs only with a zone it "
+            + "reaches through the consumer's role; associate it yourself (aws route53 create-vpc-association-authorization, associate-vpc-with-hosted-zone)");
+        var vpc = Check.Present(c.Vpc, "consumer.vpc");
+        var vpcRole = Check.RoleArn(vpc.RoleArn, "consumer.vpc.roleArn");
+        if (Check.AccountOf(vpcRole) == Check.AccountOf(zoneRole))
+        {
+            throw Check.Invalid("consumer.vpc.roleArn", $"account {Check.AccountOf(vpcRole)} owns the zone of '{peerOf}' too: the association flow is for "
+                + "a VPC of another account (associate a VPC of the zone's own account yourself: aws route53 associate-vpc-with-hosted-zone)");
+        }
+        var vpcRef = new VpcRef(Check.VpcId(vpc.VpcId, "consumer.vpc.vpcId"), vpc.VpcRegion is null ? run.Region : Check.AwsRegion(vpc.VpcRegion, "consumer.vpc.vpcRegion"));
+        if (current.Consumers.FirstOrDefault(x => x.Name == name) is { } consumer)
+        {
+            throw AlreadyAConsumer(consumer, id);
+        }
+        var peer = new Peer(name, peerOf, vpcRef.VpcId, vpcRef.VpcRegion, vpcRole);
+        var existing = current.PeeredConsumers.FirstOrDefault(p => p.Name == name);
+        if (existing is not null && existing != peer)
+        {
+            throw Check.Invalid("consumer.name", $"'{name}' is already a peered consumer of link '{id}' (VPC {existing.VpcId} in {existing.VpcRegion}, "
+                + $"zone of '{existing.PeerOf}'): remove it first to change it");
+        }
+        if (current.PeeredConsumers.FirstOrDefault(p => p.VpcId == peer.VpcId && p.Name != name) is { } twice)
+        {
+            throw Check.Invalid("consumer.vpc.vpcId", $"{peer.VpcId} is already the VPC of peered consumer '{twice.Name}'");
+        }
+        var added = current with { Peers = [.. current.PeeredConsumers.Where(p => p.Name != name), peer] };
+        return Decision("add-consumer", added, run,
+            $"add consumer '{name}' to link '{id}': associate its VPC {peer.VpcId} ({peer.VpcRegion}) with zone {target.HostedZoneId} of consumer '{peerOf}'",
+            associate: new VpcAssociation(target.HostedZoneId, vpcRef, zoneRole, vpcRole),
+            store: existing is null ? StoredLinks.Put(added, StoredLinks.Expected.Of(stored), "consumer") : null, reconcile: false,
+            notes: existing is null ? [] : [$"consumer '{name}' is already stored with these settings: the association is checked again"]);
+    }
+
+    /// <summary>The peered VPC is disassociated (by its owner, if it still is associated), then forgotten; the zone stays.</summary>
+    private static OnboardDecision RemovePeer(StoredLink stored, LinkConfig current, Peer peer, Run run)
+    {
+        var target = current.Consumers.First(x => x.Name == peer.PeerOf);
+        var forgotten = current with { Peers = [.. current.PeeredConsumers.Where(p => p != peer)] };
+        return Decision("remove-consumer", forgotten, run,
+            $"remove consumer '{peer.Name}' from link '{current.LinkId}': disassociate its VPC {peer.VpcId} ({peer.VpcRegion}) from zone {target.HostedZoneId} of consumer '{peer.PeerOf}'",
+            reconcile: false, finish: StoredLinks.Put(forgotten, StoredLinks.Expected.Of(stored), "consumerName"),
+            disassociate: new VpcAssociation(target.HostedZoneId, new VpcRef(peer.VpcId, peer.VpcRegion), target.RoleArn!, peer.RoleArn));
+    }
+
     // ------------------------------------------------------------------ msk-nlb-per-broker consumers
 
     /// <summary>One link of this kind has an endpoint service per broker, all the operator's: onboarding allows and accepts nothing.</summary>
@@ -629,7 +721,7 @@ internal static class Onboarder
         string operation, LinkConfig after, Run run, string summary,
         PrincipalChange? allow = null, ConnectionAcceptance? accept = null, ZoneCreation? createZone = null, VpcAssociation? associate = null,
         TableWrite? store = null, bool reconcile = true, PrincipalChange? revoke = null, TableWrite? finish = null, ZoneRef? recordsZone = null,
-        IReadOnlyList<string>? notes = null, bool planFirst = false, RegionSteps? regions = null)
+        IReadOnlyList<string>? notes = null, bool planFirst = false, RegionSteps? regions = null, VpcAssociation? disassociate = null)
     {
         // A dry run plans against the config this onboarding would store; a real run against the stored one, just written.
         var request = reconcile
@@ -639,7 +731,7 @@ internal static class Onboarder
             ? new ReconcileRequest("reconcile", after.LinkId, true, run.AllowRemovals, StoredLinks.Text(after))
             : null;
         return new OnboardDecision(operation, after.LinkId, run.DryRun, summary, preflight, allow, accept, createZone, associate, store, request, revoke,
-            finish, recordsZone, notes ?? [], regions?.Check, regions?.Add, regions?.Drop);
+            finish, recordsZone, notes ?? [], regions?.Check, regions?.Add, regions?.Drop, disassociate);
     }
 
     /// <summary>
@@ -684,6 +776,10 @@ internal static class Onboarder
         if (wire.Retired is not null)
         {
             throw Check.Invalid("link.retired", "set by onboarding only (remove-link)");
+        }
+        if (wire.Peers is not null)
+        {
+            throw Check.Invalid("link.peers", "set by onboarding only (add-consumer with peerOf, remove-consumer)");
         }
     }
 

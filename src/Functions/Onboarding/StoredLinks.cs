@@ -64,7 +64,8 @@ internal static class StoredLinks
         c.RecordNames,
         c.ServerProperties is not { } p ? null
             : new ServerPropertiesWire(p.ListenerName, p.SecurityProtocol, p.InternalListenerName, p.InternalPort, p.InternalSecurityProtocol),
-        c.PinnedRegions);
+        c.PinnedRegions,
+        c.Peers is null || c.Peers.Count == 0 ? null : [.. c.Peers.Select(p => new PeerWire(p.Name, p.PeerOf, p.VpcId, p.VpcRegion, p.RoleArn))]);
 
     /// <summary>What a conditional write expects to find: no item, an item at a version, or an item written before versions (by its config).</summary>
     public sealed record Expected(long? Version, string? LegacyConfig, bool Absent)

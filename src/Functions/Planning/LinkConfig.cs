@@ -24,7 +24,11 @@ internal sealed record LinkConfigWire(
     string? BrokerIdTagKey = null,
     IReadOnlyList<string?>? RecordNames = null,
     ServerPropertiesWire? ServerProperties = null,
-    IReadOnlyList<string?>? PinnedRegions = null);
+    IReadOnlyList<string?>? PinnedRegions = null,
+    IReadOnlyList<PeerWire?>? Peers = null);
+
+/// <summary>A consumer without an endpoint of its own: its VPC reaches <see cref="PeerOf"/>'s endpoint (peering, transit gateway).</summary>
+internal sealed record PeerWire(string? Name = null, string? PeerOf = null, string? VpcId = null, string? VpcRegion = null, string? RoleArn = null);
 
 internal sealed record GuardsWire(double? MaxRemovalShare = null);
 
@@ -84,7 +88,8 @@ internal sealed record LinkConfig(
     string? BrokerIdTagKey = null,
     IReadOnlyList<string>? RecordNames = null,
     ServerPropertiesConfig? ServerProperties = null,
-    IReadOnlyList<string>? PinnedRegions = null)
+    IReadOnlyList<string>? PinnedRegions = null,
+    IReadOnlyList<Peer>? Peers = null)
 {
     /// <summary>The share of owned targets or records one run may remove when the link config does not say.</summary>
     public const double DefaultMaxRemovalShare = 0.5;
@@ -104,7 +109,13 @@ internal sealed record LinkConfig(
 
     /// <summary>Regions the endpoint service keeps supporting after their last consumer has gone (the operator's).</summary>
     public IReadOnlyList<string> Pinned => PinnedRegions ?? [];
+
+    /// <summary>Consumers whose VPC is associated with another consumer's zone (Reconcile writes nothing for them).</summary>
+    public IReadOnlyList<Peer> PeeredConsumers => Peers ?? [];
 }
+
+/// <summary>A VPC (of <see cref="RoleArn"/>'s account) associated with the zone of consumer <see cref="PeerOf"/>, whose endpoint it reaches.</summary>
+internal sealed record Peer(string Name, string PeerOf, string VpcId, string VpcRegion, string RoleArn);
 
 /// <summary>
 /// <see cref="EndpointDnsName"/> and <see cref="EndpointHostedZoneId"/> for every kind but msk-nlb-per-broker, whose consumers have
@@ -344,9 +355,24 @@ internal static class LinkConfigReader
         {
             throw Check.Invalid($"{root}.pinnedRegions", "a pinned region is kept on the link's endpoint service: give endpointServiceId");
         }
+        var peers = new List<Peer>();
+        foreach (var (p, path) in Check.Items(wire.Peers, $"{root}.peers"))
+        {
+            var peer = new Peer(Check.Text(p.Name, $"{path}.name"), Check.Text(p.PeerOf, $"{path}.peerOf"), Check.VpcId(p.VpcId, $"{path}.vpcId"),
+                Check.AwsRegion(p.VpcRegion, $"{path}.vpcRegion"), Check.RoleArn(p.RoleArn, $"{path}.roleArn"));
+            if (consumers.Any(c => c.Name == peer.Name) || peers.Any(other => other.Name == peer.Name))
+            {
+                throw Check.Invalid($"{path}.name", $"'{peer.Name}' is used by another consumer");
+            }
+            if (consumers.All(c => c.Name != peer.PeerOf))
+            {
+                throw Check.Invalid($"{path}.peerOf", $"'{peer.PeerOf}' is not a consumer of the link");
+            }
+            peers.Add(peer);
+        }
         return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers, maxRemovalShare,
             serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties,
-            wire.PinnedRegions is null ? null : [.. pinned.Order(StringComparer.Ordinal)]);
+            wire.PinnedRegions is null ? null : [.. pinned.Order(StringComparer.Ordinal)], wire.Peers is null ? null : peers);
     }
 
     /// <summary>A consumer in another region (cross-Region PrivateLink) has its endpoints there: their DNS names say so.</summary>

@@ -109,13 +109,18 @@ def delete_vpc_association_authorization(self):
     return ActionResult({})
 
 
-def associate_vpc_with_hosted_zone(self):
+def _zone_and_vpc(self):
+    """(zone id, VPC id, VPC region, calling account, zone owner, zone) of an (dis)association request, any account's zone."""
     zone_id = self._get_param("HostedZoneId").replace("/hostedzone/", "")
     vpc_id, region = _vpc(self)
-    caller = self.current_account
     owner, zone = next(((a, z) for a, z in _zones() if z.resource_id == zone_id), (None, None))
     if zone is None:
         raise NoSuchHostedZone(zone_id)
+    return zone_id, vpc_id, region, self.current_account, owner, zone
+
+
+def associate_vpc_with_hosted_zone(self):
+    zone_id, vpc_id, region, caller, owner, zone = _zone_and_vpc(self)
     if owner != caller and (vpc_id, region) not in AUTHORIZATIONS.get((owner, zone_id), set()):
         raise _error("NotAuthorizedException",
                      f"The VPC {vpc_id} in region {region} has not been authorized to associate with hosted zone {zone_id}.")
@@ -132,12 +137,7 @@ def associate_vpc_with_hosted_zone(self):
 
 
 def disassociate_vpc_from_hosted_zone(self):
-    zone_id = self._get_param("HostedZoneId").replace("/hostedzone/", "")
-    vpc_id, region = _vpc(self)
-    caller = self.current_account
-    owner, zone = next(((a, z) for a, z in _zones() if z.resource_id == zone_id), (None, None))
-    if zone is None:
-        raise NoSuchHostedZone(zone_id)
+    zone_id, vpc_id, region, caller, owner, zone = _zone_and_vpc(self)
     if owner != caller and not _vpc_exists(caller, region, vpc_id):
         raise _error("NotAuthorizedException", f"The VPC {vpc_id} in region {region} is not owned by this account, nor is hosted zone {zone_id}.")
     if not any(v.get("vpc_id") == vpc_id and v.get("vpc_region") == region for v in zone.vpcs):

@@ -24,7 +24,6 @@ from support import LocalCloud, start_module_cloud  # noqa: E402
 WEST = "us-west-2"
 ACCOUNT = sc.CONSUMER_ACCOUNT
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/brokerlink-dns"
-PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:root"
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None

@@ -16,11 +16,18 @@ namespace BrokerLink.Functions.Onboarding;
 ///                    store
 /// update-link      plan first*, store (a dropped provider zone:   the new config             forget the retiring zone
 ///                    retiring)
-/// add-consumer     allow, accept the connection, create zone,     so its records appear      -
-///                    associate a VPC of another account, store
-/// remove-consumer  store (the consumer's zone: retiring)          its records are deleted    revoke, forget the zone
-/// remove-link      store retired: true                            everything it owns goes    revoke, delete the item
+/// add-consumer     add its region**, allow, accept the connection, so its records appear      -
+///                    create zone, associate a VPC of another
+///                    account, store
+/// remove-consumer  store (the consumer's zone: retiring)          its records are deleted    revoke, drop its region**,
+///                                                                                              forget the zone
+/// remove-link      store retired: true                            everything it owns goes    revoke, drop regions**,
+///                                                                                              delete the item
 /// </code>
+/// ** A consumer in another region (cross-Region PrivateLink): the endpoint service's supported regions are read first
+/// (<see cref="OnboardDecision.RegionsCheck"/>), see <see cref="Regions"/>. A peered consumer (add-consumer with peerOf)
+/// only associates, and on removal disassociates, its VPC with another consumer's zone.
+///
 /// A removal is written before Reconcile runs (a retiring zone, <c>retired</c>), so every later run, scheduled or not,
 /// finishes it even if this execution stops half way; the marks are dropped only after a converged reconcile.
 /// Principals are revoked only when no other consumer on the same endpoint service still uses them.

@@ -329,6 +329,11 @@ internal static class LinkConfigReader
             throw Check.Invalid($"{root}.guards.maxRemovalShare", $"{Check.Show(maxRemovalShare)} is not a share in (0, 1]");
         }
         var serviceId = wire.EndpointServiceId is null ? null : Check.EndpointServiceId(wire.EndpointServiceId, $"{root}.endpointServiceId");
+        if (serviceId is null && !perBroker && consumers.FindIndex(c => c.Region is not null) is var other and >= 0)
+        {
+            throw Check.Invalid($"{root}.consumers[{other}].region", $"{consumers[other].Region}: a consumer in another region connects through the "
+                + "link's endpoint service (cross-Region PrivateLink): give endpointServiceId");
+        }
         var current = consumers.Select(c => c.HostedZoneId).Append(providerZone).ToHashSet();
         var retiring = new List<RetiringZone>();
         foreach (var (r, path) in Check.Items(wire.RetiringZones, $"{root}.retiringZones"))

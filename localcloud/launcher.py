@@ -71,8 +71,8 @@ class Stack:
     """Just enough of CloudFormation to resolve the values the local cloud needs (`account`: where it is
     deployed; `local_params`: defaults of the local cloud's own)."""
 
-    def __init__(self, template, overrides, account=ACCOUNT, stack_name=STACK, local_params=LOCAL_PARAMS):
-        self.account, self.stack_name = account, stack_name
+    def __init__(self, template, overrides, account=ACCOUNT, stack_name=STACK, local_params=LOCAL_PARAMS, region=REGION):
+        self.account, self.stack_name, self.region = account, stack_name, region
         self.resources = template.get("Resources") or {}
         self.conditions = template.get("Conditions") or {}
         self.function_globals = ((template.get("Globals") or {}).get("Function") or {})
@@ -109,7 +109,7 @@ class Stack:
         return found
 
     def ref(self, name):
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": self.account, "AWS::StackName": self.stack_name,
+        pseudo = {"AWS::Region": self.region, "AWS::AccountId": self.account, "AWS::StackName": self.stack_name,
                   "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": NO_VALUE}
         if name in pseudo:
             return pseudo[name]

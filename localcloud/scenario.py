@@ -57,9 +57,9 @@ TABLE_WRITES = frozenset({"putItem", "updateItem", "deleteItem"})
 WRITE_ACTIONS = TABLE_WRITES | frozenset({
     "createTargetGroup", "registerTargets", "createListener", "deregisterTargets", "deleteListener",
     "deleteTargetGroup", "changeResourceRecordSets",
-    "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections",
+    "modifyVpcEndpointServicePermissions", "acceptVpcEndpointConnections", "modifyVpcEndpointServiceConfiguration",
     "createHostedZone", "createVPCAssociationAuthorization", "associateVPCWithHostedZone",
-    "deleteVPCAssociationAuthorization",
+    "deleteVPCAssociationAuthorization", "disassociateVPCFromHostedZone",
 })
 
 
@@ -398,12 +398,12 @@ def provider_roles(aws: Aws) -> dict[str, str]:
             for output, key in (("ReconcileRoleArn", "apply"), ("OnboardRoleArn", "onboard"))}
 
 
-def deploy_consumer_role(aws: Aws, account: str, **parameters: str) -> str:
-    """What a consumer does before add-consumer: consumer-account.yaml deployed in `account` (or updated, with these
-    parameters: HostedZoneId, VpcId, ForeignVpcId, ...), trusting this local cloud's two BrokerLink roles. Its
-    RoleArn output. The local cloud checks the role's trust and policies on every call a state machine makes."""
+def deploy_consumer_role(aws: Aws, account: str, region: str = REGION, **parameters: str) -> str:
+    """What a consumer does before add-consumer: consumer-account.yaml deployed in `account` and `region` (or updated,
+    with these parameters: HostedZoneId, VpcId, ForeignVpcId, ...), trusting this local cloud's two BrokerLink roles.
+    Its RoleArn output. The local cloud checks the role's trust and policies on every call a state machine makes."""
     stack = launcher.Stack(launcher.load_template(CONSUMER_TEMPLATE), {**provider_roles(aws), **parameters},
-                           account=account, stack_name="brokerlink-consumer", local_params={})
+                           account=account, stack_name="brokerlink-consumer", local_params={}, region=region)
     # The account's administrator deploys it: the test harness may act in any account (moto's STS trusts anyone).
     launcher.deploy_roles(stack, aws.assume(f"arn:aws:iam::{account}:role/admin").iam)
     return stack.role_arn("DnsRole")
@@ -699,6 +699,7 @@ def _endpoint_services(aws: Aws) -> dict:
     return {s["ServiceId"]: {
         "principals": sorted(p["Principal"] for p in aws.ec2.describe_vpc_endpoint_service_permissions(
             ServiceId=s["ServiceId"])["AllowedPrincipals"]),
+        "regions": sorted(r["Region"] for r in s.get("SupportedRegions", [])),
         "connections": sorted((c["VpcEndpointId"], c["VpcEndpointState"]) for c in connections
                               if c["ServiceId"] == s["ServiceId"])} for s in services}
 

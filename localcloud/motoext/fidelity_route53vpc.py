@@ -13,12 +13,16 @@ any VPC id. Here:
   have authorized that VPC (else NotAuthorizedException); the VPC must exist in the caller's
   account; a VPC already associated with a zone of the same name (this one included) is
   ConflictingDomainExists.
+* DisassociateVPCFromHostedZone by the zone's owner or the VPC's (Route 53 API reference,
+  DisassociateVPCFromHostedZone: the account that created the zone, or the one that created the VPC,
+  may disassociate it): the zone may be in another account; a VPC that is not associated is
+  VPCAssociationNotFound; the zone's last VPC is LastVPCAssociation (moto's own rule).
 """
 
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.route53 import urls as route53_urls
-from moto.route53.exceptions import InvalidVPCId, NoSuchHostedZone, Route53ClientError
+from moto.route53.exceptions import InvalidVPCId, LastVPCAssociation, NoSuchHostedZone, Route53ClientError
 from moto.route53.models import Route53Backend, route53_backends
 from moto.route53.responses import Route53
 from moto.core.responses import ActionResult
@@ -105,13 +109,18 @@ def delete_vpc_association_authorization(self):
     return ActionResult({})
 
 
-def associate_vpc_with_hosted_zone(self):
+def _zone_and_vpc(self):
+    """(zone id, VPC id, VPC region, calling account, zone owner, zone) of an (dis)association request, any account's zone."""
     zone_id = self._get_param("HostedZoneId").replace("/hostedzone/", "")
     vpc_id, region = _vpc(self)
-    caller = self.current_account
     owner, zone = next(((a, z) for a, z in _zones() if z.resource_id == zone_id), (None, None))
     if zone is None:
         raise NoSuchHostedZone(zone_id)
+    return zone_id, vpc_id, region, self.current_account, owner, zone
+
+
+def associate_vpc_with_hosted_zone(self):
+    zone_id, vpc_id, region, caller, owner, zone = _zone_and_vpc(self)
     if owner != caller and (vpc_id, region) not in AUTHORIZATIONS.get((owner, zone_id), set()):
         raise _error("NotAuthorizedException",
                      f"The VPC {vpc_id} in region {region} has not been authorized to associate with hosted zone {zone_id}.")
@@ -127,6 +136,19 @@ def associate_vpc_with_hosted_zone(self):
                                         "Comment": self._get_param("Comment")}})
 
 
+def disassociate_vpc_from_hosted_zone(self):
+    zone_id, vpc_id, region, caller, owner, zone = _zone_and_vpc(self)
+    if owner != caller and not _vpc_exists(caller, region, vpc_id):
+        raise _error("NotAuthorizedException", f"The VPC {vpc_id} in region {region} is not owned by this account, nor is hosted zone {zone_id}.")
+    if not any(v.get("vpc_id") == vpc_id and v.get("vpc_region") == region for v in zone.vpcs):
+        raise _error("VPCAssociationNotFound", f"The specified VPC {vpc_id} in region {region} is not associated with hosted zone {zone_id}.")
+    if len(zone.vpcs) <= 1:
+        raise LastVPCAssociation()
+    zone.delete_vpc(vpc_id)
+    return ActionResult({"ChangeInfo": {"Id": "/change/C0BROKERLINKDISASSOC", "Status": "INSYNC", "SubmittedAt": utcnow(),
+                                        "Comment": self._get_param("Comment")}})
+
+
 def install():
     if _original:
         return
@@ -136,6 +158,7 @@ def install():
     Route53.list_vpc_association_authorizations = list_vpc_association_authorizations
     Route53.delete_vpc_association_authorization = delete_vpc_association_authorization
     Route53.associate_vpc_with_hosted_zone = associate_vpc_with_hosted_zone
+    Route53.disassociate_vpc_from_hosted_zone = disassociate_vpc_from_hosted_zone
     base = r"{0}/(?P<api_version>[\d_-]+)/hostedzone/(?P<zone_id>[^/]+)"
     route53_urls.url_paths[base + r"/authorizevpcassociation$"] = Route53.dispatch
     route53_urls.url_paths[base + r"/deauthorizevpcassociation$"] = Route53.dispatch

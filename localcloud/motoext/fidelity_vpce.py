@@ -22,8 +22,22 @@ the subnet and a DnsEntries name of its own shape):
 * ModifyVpcEndpoint AddSubnetIds / RemoveSubnetIds create / delete those ENIs;
   DeleteVpcEndpoints frees their IPs;
 * DnsEntries: the regional name `vpce-<id>-<8 chars>.<service>.<region>.vpce.amazonaws.com`
-  (`<service>` is `vpce-svc-...` for an endpoint service, else the AWS service's short name)
-  and one zonal name per AZ (`vpce-<id>-<8 chars>-<az>....`), with the region's endpoint zone id.
+  (`<service>` is `vpce-svc-...` for an endpoint service, else the AWS service's short name;
+  `<region>` the endpoint's own, also for a service in another region) and one zonal name per
+  AZ (`vpce-<id>-<8 chars>-<az>....`), with the region's endpoint zone id.
+
+Cross-Region PrivateLink (AWS, November 2024; moto 5.2.1 stores SupportedRegions and nothing more):
+
+* An endpoint service supports its own region from the start (DescribeVpcEndpointServiceConfigurations
+  lists it in SupportedRegions, ServiceState Available). ModifyVpcEndpointServiceConfiguration
+  AddSupportedRegions takes only regions where cross-Region connectivity is offered (CROSS_REGION),
+  for a Network Load Balancer service, not already supported; RemoveSupportedRegions only supported
+  ones, never the service's own. AWS's error codes for these refusals are UNVERIFIED (no primary source
+  found): `InvalidParameterValue` here; Step Functions names every EC2 error `Ec2.Ec2Exception` anyway.
+* CreateVpcEndpoint with ServiceRegion (or a service name of another region) reaches the service in
+  that region, only if that service supports the endpoint's region: else InvalidServiceName, as for a
+  service that does not exist. Its connection appears in the provider's DescribeVpcEndpointConnections
+  with VpcEndpointRegion, the endpoint's region; AcceptVpcEndpointConnections accepts it.
 """
 
 import random
@@ -31,7 +45,10 @@ import string
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import EC2ClientError
+import contextvars
+
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.vpc_service_configuration import VPCServiceConfigurationBackend
 from moto.ec2.models.vpcs import VPCBackend
 from moto.ec2.responses import EC2Response
 
@@ -42,6 +59,14 @@ _original = {}
 # The hosted zone of interface endpoints' DNS names, per region (Route 53 alias targets).
 ENDPOINT_ZONE_IDS = {"us-east-1": "Z7HUB22UULQXV"}
 
+# Regions offering cross-Region PrivateLink for endpoint services: those of AWS's launch announcement (2024-11,
+# "aws-privatelink-across-region-connectivity"). UNVERIFIED as a complete list: AWS adds regions; keep this in step.
+CROSS_REGION = frozenset({"us-east-1", "us-east-2", "us-west-2", "eu-central-1", "eu-west-1", "ap-northeast-1",
+                          "ap-southeast-1", "ap-southeast-2", "sa-east-1"})
+
+# CreateVpcEndpoint's ServiceRegion, from the request to the backend call (moto's signature has no place for it).
+_service_region = contextvars.ContextVar("service_region", default=None)
+
 
 def _services(region):
     """(owner account, service) of every endpoint service in the region."""
@@ -49,6 +74,12 @@ def _services(region):
         backend = ec2_backends[account_id][region]
         for service in backend.configurations.values():
             yield account_id, service
+
+
+def _region_of(service_name):
+    """The region a `com.amazonaws.vpce.<region>.vpce-svc-...` name is in (None for other names)."""
+    parts = service_name.split(".")
+    return parts[3] if service_name.startswith("com.amazonaws.vpce.") and len(parts) == 5 else None
 
 
 def _service_named(region, name):
@@ -80,7 +111,7 @@ def _check_subnets(backend, vpc_id, subnet_ids, kept=()):
 
 def _dns_suffix(region, service_name):
     parts = service_name.split(".")
-    if service_name.startswith(f"com.amazonaws.vpce.{region}.") and len(parts) == 5:
+    if _region_of(service_name):  # a service of this region or, cross-Region, of another: named in the endpoint's
         return f"{parts[4]}.{region}.vpce.amazonaws.com"
     if service_name.startswith(f"com.amazonaws.{region}.") and len(parts) >= 4:
         return f"{'.'.join(parts[3:])}.{region}.vpce.amazonaws.com"
@@ -124,10 +155,18 @@ def _sync_interfaces(backend, endpoint):
     _set_dns_entries(backend, endpoint)
 
 
+def _supported(service):
+    return [r["Region"] for r in service.supported_regions if r["ServiceState"] == "Available"]
+
+
 def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, *args, **kwargs):
-    owner, service = _service_named(self.region_name, service_name)
+    service_region = _service_region.get() or _region_of(service_name) or self.region_name
+    owner, service = _service_named(service_region, service_name)
+    missing = EC2ClientError("InvalidServiceName", f"The Vpc Endpoint Service '{service_name}' does not exist")
+    if service_region != self.region_name and (service is None or self.region_name not in _supported(service)):
+        raise missing
     if service is not None and owner != self.account_id and not _allows(service, self.account_id):
-        raise EC2ClientError("InvalidServiceName", f"The Vpc Endpoint Service '{service_name}' does not exist")
+        raise missing
     interface = _is_interface(endpoint_type)
     if interface:
         self.get_vpc(vpc_id)
@@ -142,7 +181,17 @@ def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, *args, **kwar
         _sync_interfaces(self, endpoint)
     if service is not None and service.acceptance_required:
         endpoint.state = "pendingAcceptance"
+    if service_region != self.region_name:
+        endpoint.service_region = service_region
     return endpoint
+
+
+def create_vpc_endpoint_request(self):
+    token = _service_region.set(self._get_param("ServiceRegion"))
+    try:
+        return _original["create_vpc_endpoint_request"](self)
+    finally:
+        _service_region.reset(token)
 
 
 def modify_vpc_endpoint(self, vpc_id, policy_doc, add_subnets, remove_subnets, *args, **kwargs):
@@ -165,11 +214,13 @@ def delete_vpc_endpoints(self, vpce_ids=None):
     _original["delete_vpc_endpoints"](self, vpce_ids)
 
 
-def _connections(region, service):
+def _connections(service):
+    """(account, endpoint) of every endpoint to the service, in any account and region (cross-Region ones too)."""
     for account_id in list(ec2_backends.keys()):
-        for endpoint in ec2_backends[account_id][region].vpc_end_points.values():
-            if endpoint.service_name == service.service_name:
-                yield account_id, endpoint
+        for backend in list(dict.values(ec2_backends[account_id])):
+            for endpoint in list(backend.vpc_end_points.values()):
+                if endpoint.service_name == service.service_name:
+                    yield account_id, endpoint
 
 
 def _connection(service, account_id, endpoint):
@@ -182,7 +233,7 @@ def _connection(service, account_id, endpoint):
         "DnsEntries": endpoint.dns_entries or [],
         "NetworkLoadBalancerArns": list(service.network_load_balancer_arns),
         "IpAddressType": "ipv4",
-        "VpcEndpointRegion": service.ec2_backend.region_name,
+        "VpcEndpointRegion": endpoint.ec2_backend.region_name,
     }
 
 
@@ -192,7 +243,7 @@ def describe_vpc_endpoint_connections(self):
     for service in self.ec2_backend.configurations.values():
         if "service-id" in filters and service.id not in filters["service-id"]:
             continue
-        for account_id, endpoint in _connections(self.region, service):
+        for account_id, endpoint in _connections(service):
             if "vpc-endpoint-id" in filters and endpoint.id not in filters["vpc-endpoint-id"]:
                 continue
             if "vpc-endpoint-owner" in filters and account_id not in filters["vpc-endpoint-owner"]:
@@ -206,7 +257,7 @@ def describe_vpc_endpoint_connections(self):
 def accept_vpc_endpoint_connections(self):
     service_id = self._get_param("ServiceId")
     service = self.ec2_backend.describe_vpc_endpoint_service_configurations([service_id])[0]
-    endpoints = {endpoint.id: endpoint for _, endpoint in _connections(self.region, service)}
+    endpoints = {endpoint.id: endpoint for _, endpoint in _connections(service)}
     unsuccessful = []
     for endpoint_id in self._get_param("VpcEndpointIds", []):
         endpoint = endpoints.get(endpoint_id)
@@ -221,11 +272,43 @@ def accept_vpc_endpoint_connections(self):
     return ActionResult({"Unsuccessful": unsuccessful})
 
 
+def create_vpc_endpoint_service_configuration(self, *args, **kwargs):
+    config = _original["create_vpc_endpoint_service_configuration"](self, *args, **kwargs)
+    if self.region_name not in config._supported_region_names:
+        config._supported_region_names.insert(0, self.region_name)
+    return config
+
+
+def modify_vpc_endpoint_service_configuration(self, service_id, *args, **kwargs):
+    config = self.describe_vpc_endpoint_service_configurations([service_id])[0]
+    add, remove = kwargs.get("add_supported_regions") or [], kwargs.get("remove_supported_regions") or []
+    supported = config._supported_region_names
+    for region in add:
+        if config.gateway_load_balancer_arns:
+            raise EC2ClientError("InvalidParameterValue", f"Cross-Region connectivity is not supported for service {service_id} "
+                                 "(Gateway Load Balancer)")
+        if region not in CROSS_REGION:
+            raise EC2ClientError("InvalidParameterValue", f"The region '{region}' is not supported for cross-Region connectivity")
+        if region in supported or add.count(region) > 1:
+            raise EC2ClientError("InvalidParameterValue", f"The region '{region}' is already a supported region of {service_id}")
+    for region in remove:
+        if region == self.region_name:
+            raise EC2ClientError("InvalidParameterValue", f"The service region '{region}' cannot be removed from {service_id}")
+        if region not in supported or remove.count(region) > 1:
+            raise EC2ClientError("InvalidParameterValue", f"The region '{region}' is not a supported region of {service_id}")
+    _original["modify_vpc_endpoint_service_configuration"](self, service_id, *args, **kwargs)
+
+
 def install():
     if _original:
         return
     for name in ("create_vpc_endpoint", "modify_vpc_endpoint", "delete_vpc_endpoints"):
         _original[name] = getattr(VPCBackend, name)
+    for name in ("create_vpc_endpoint_service_configuration", "modify_vpc_endpoint_service_configuration"):
+        _original[name] = getattr(VPCServiceConfigurationBackend, name)
+        setattr(VPCServiceConfigurationBackend, name, globals()[name])
+    _original["create_vpc_endpoint_request"] = EC2Response.create_vpc_endpoint
+    EC2Response.create_vpc_endpoint = create_vpc_endpoint_request
     VPCBackend.create_vpc_endpoint = create_vpc_endpoint
     VPCBackend.modify_vpc_endpoint = modify_vpc_endpoint
     VPCBackend.delete_vpc_endpoints = delete_vpc_endpoints

@@ -275,7 +275,8 @@ class Evaluator:
             if key == "Ref":
                 return self.values[arg]
             if key == "Fn::Sub":
-                return re.sub(r"\$\{([\w:]+)\}", lambda m: str(self.values[m.group(1)]), arg)
+                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], {k: self(v) for k, v in arg[1].items()})
+                return re.sub(r"\$\{([\w:]+)\}", lambda m: str({**self.values, **variables}[m.group(1)]), text)
             if key == "Fn::Join":
                 return arg[0].join(self(arg[1]))
             if key == "Fn::Split":
@@ -784,14 +785,17 @@ class RecordNameTest(unittest.TestCase):
         statements = plain(template["Resources"]["ZoneRole"]["Properties"]["Policies"])[0]["PolicyDocument"]["Statement"]
         return evaluate(next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets"))
 
-    def consumer_statement(self, **parameters):
+    def consumer_statement(self, region="us-east-1", **parameters):
+        """The consumer role's records statement, its stack deployed in `region`."""
         from cfnlint.decode import decode
 
         template, matches = decode(str(ROOT / "consumer-account.yaml"))
         self.assertEqual([], matches)
         template = plain(template)
         parameters = {"ReconcileRoleArn": "arn:aws:iam::123456789012:role/r", "OnboardRoleArn": "arn:aws:iam::123456789012:role/o"} | parameters
-        role = Evaluator(template, parameters)(template["Resources"]["DnsRole"])
+        evaluate = Evaluator(template, parameters)
+        evaluate.values["AWS::Region"] = region
+        role = evaluate(template["Resources"]["DnsRole"])
         statements = [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]]
         return next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
 
@@ -818,6 +822,14 @@ class RecordNameTest(unittest.TestCase):
                 self.assertTrue(may_write_records(statement, ["kafka.ledger.internal", "b-2.ledger.example", self.BROKER]))
                 self.assertFalse(may_write_records(statement, ["ledger.kafka.internal"]))
                 self.assertFalse(may_write_records(statement, ["kafka.ledger.internal", "www.example.com"]))
+
+    def test_a_consumer_stack_in_another_region_writes_the_provider_regions_names(self):
+        west = "b-1.orders.abc123.c2.kafka.us-west-2.amazonaws.com"
+        for statement, allowed, refused in (
+                (self.consumer_statement(region="us-west-2", ProviderRegion="us-east-1"), [self.BROKER, self.SERVERLESS], west),
+                (self.consumer_statement(region="us-west-2"), [west, "*.kafka-serverless.us-west-2.amazonaws.com"], self.BROKER)):
+            self.assertTrue(may_write_records(statement, allowed))
+            self.assertFalse(may_write_records(statement, [refused]))
 
     def test_a_consumer_zone_name_narrows_its_role_to_that_zone(self):
         statement = self.consumer_statement(ZoneName="ledger.internal")

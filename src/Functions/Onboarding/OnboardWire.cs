@@ -11,6 +11,8 @@ namespace BrokerLink.Functions.Onboarding;
 /// <see cref="Zones"/>: only on the second call of an add-consumer that creates its zone, the zone as CreateHostedZone
 /// returned it, or the zones ListHostedZonesByName found when it already existed.
 /// <see cref="Plan"/>: only on the call after the <see cref="OnboardDecision.Preflight"/> dry run, that dry run's plan.
+/// <see cref="Services"/>: once <see cref="OnboardDecision.RegionsCheck"/> asked for them, the endpoint services as
+/// DescribeVpcEndpointServiceConfigurations returned them (their supported regions); every later call has them too.
 /// </summary>
 internal sealed record OnboardInput(
     OnboardRequest? Request = null,
@@ -18,7 +20,14 @@ internal sealed record OnboardInput(
     bool? LinksTruncated = null,
     string? StateMachineArn = null,
     IReadOnlyList<HostedZoneWire?>? Zones = null,
-    PreflightPlanWire? Plan = null);
+    PreflightPlanWire? Plan = null,
+    ObservedServicesWire? Services = null);
+
+internal sealed record ObservedServicesWire(IReadOnlyList<ServiceConfigurationWire?>? Configurations = null);
+
+internal sealed record ServiceConfigurationWire(string? ServiceId = null, IReadOnlyList<SupportedRegionWire?>? SupportedRegions = null);
+
+internal sealed record SupportedRegionWire(string? Region = null, string? ServiceState = null);
 
 /// <summary>What onboarding reads of Reconcile's dry-run plan of the config it would store: the findings about the current brokers.</summary>
 internal sealed record PreflightPlanWire(IReadOnlyList<PlannedFindingWire?>? Findings = null);
@@ -37,7 +46,10 @@ internal sealed record OnboardRequest(
 
 /// <summary>
 /// add-consumer's consumer: its name and principal, its interface endpoint, and its zone: an existing one
-/// (<see cref="HostedZoneId"/>) or one to create through its role (<see cref="CreateZone"/>).
+/// (<see cref="HostedZoneId"/>) or one to create through its role (<see cref="CreateZone"/>). <see cref="Region"/>: where its
+/// endpoint is, when not in the stack's region (else read from the endpoint's DNS name); <see cref="PinRegion"/> keeps that
+/// region on the endpoint service after its last consumer has gone. <see cref="PeerOf"/> and <see cref="Vpc"/>: a consumer
+/// without an endpoint, whose VPC (of another account, any region) reaches that consumer's endpoint and gets its zone.
 /// </summary>
 internal sealed record ConsumerRequest(
     string? Name = null,
@@ -49,7 +61,11 @@ internal sealed record ConsumerRequest(
     string? HostedZoneId = null,
     CreateZoneRequest? CreateZone = null,
     string? RoleArn = null,
-    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null);
+    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null,
+    string? Region = null,
+    bool? PinRegion = null,
+    string? PeerOf = null,
+    AssociateVpcRequest? Vpc = null);
 
 /// <summary>The zone is created in the account of the consumer's role, attached to <see cref="VpcId"/> of that account.</summary>
 internal sealed record CreateZoneRequest(string? Name = null, string? VpcId = null, string? VpcRegion = null, AssociateVpcRequest? AssociateVpc = null);
@@ -70,6 +86,10 @@ internal sealed record HostedZoneConfigWire(bool? PrivateZone = null);
 /// asks again with the zone), <see cref="Associate"/>, <see cref="Store"/>, <see cref="Reconcile"/>, <see cref="Revoke"/>,
 /// <see cref="Finish"/>. A dry run runs only <see cref="Preflight"/>, the dry run of <see cref="Reconcile"/> against the
 /// config <see cref="Store"/> would write, and reports its plan.
+/// Before all of them, <see cref="RegionsCheck"/> (then it asks again with the services); <see cref="AddRegions"/> runs before
+/// <see cref="Allow"/> (a consumer in another region cannot create its endpoint before), <see cref="DropRegions"/> after
+/// <see cref="Revoke"/> (once the region's records are gone), then <see cref="Disassociate"/> (a peered consumer's VPC, if
+/// it is still associated) before <see cref="Finish"/>.
 /// </summary>
 internal sealed record OnboardDecision(
     string Operation,
@@ -86,7 +106,16 @@ internal sealed record OnboardDecision(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] PrincipalChange? Revoke,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] TableWrite? Finish,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ZoneRef? RecordsZone,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] IReadOnlyList<string>? RegionsCheck = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] RegionChange? AddRegions = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] RegionChange? DropRegions = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] VpcAssociation? Disassociate = null);
+
+/// <summary>ModifyVpcEndpointServiceConfiguration: regions to add to (AddSupportedRegions) or remove from (RemoveSupportedRegions) the service.</summary>
+internal sealed record RegionChange(
+    [property: JsonPropertyName("ServiceId")] string ServiceId,
+    [property: JsonPropertyName("Regions")] IReadOnlyList<string> Regions);
 
 /// <summary>ModifyVpcEndpointServicePermissions: principals to add (Allow) or remove (Revoke); never <c>*</c>.</summary>
 internal sealed record PrincipalChange(

@@ -50,10 +50,11 @@ internal static class StoredLinks
         c.BootstrapPort,
         c.ProviderZoneId is null ? null : new ProviderZoneWire(c.ProviderZoneId),
         [.. c.Consumers.Select(x => new ConsumerWire(x.Name, x.HostedZoneId, x.EndpointDnsName, x.EndpointHostedZoneId, x.RoleArn, x.Principal,
-            x.BrokerEndpoints is null ? null : [.. x.BrokerEndpoints.Select(e => new BrokerEndpointWire(e.BrokerId, e.EndpointDnsName, e.EndpointHostedZoneId))]))],
+            x.BrokerEndpoints is null ? null : [.. x.BrokerEndpoints.Select(e => new BrokerEndpointWire(e.BrokerId, e.EndpointDnsName, e.EndpointHostedZoneId))],
+            x.Region))],
         c.MaxRemovalShare == LinkConfig.DefaultMaxRemovalShare ? null : new GuardsWire(c.MaxRemovalShare),
         c.EndpointServiceId,
-        c.Retiring.Count == 0 ? null : [.. c.Retiring.Select(r => new RetiringZoneWire(r.HostedZoneId, r.RoleArn, r.Consumer, r.Principal))],
+        c.Retiring.Count == 0 ? null : [.. c.Retiring.Select(r => new RetiringZoneWire(r.HostedZoneId, r.RoleArn, r.Consumer, r.Principal, r.Region))],
         c.Retired ? true : null,
         c.Brokers is null ? null : [.. c.Brokers.Select(b => new BrokerTargetGroupWire(b.BrokerId, b.TargetGroupArn))],
         c.VpcEndpointId,
@@ -62,7 +63,9 @@ internal static class StoredLinks
         c.BrokerIdTagKey,
         c.RecordNames,
         c.ServerProperties is not { } p ? null
-            : new ServerPropertiesWire(p.ListenerName, p.SecurityProtocol, p.InternalListenerName, p.InternalPort, p.InternalSecurityProtocol));
+            : new ServerPropertiesWire(p.ListenerName, p.SecurityProtocol, p.InternalListenerName, p.InternalPort, p.InternalSecurityProtocol),
+        c.PinnedRegions,
+        c.Peers is null || c.Peers.Count == 0 ? null : [.. c.Peers.Select(p => new PeerWire(p.Name, p.PeerOf, p.VpcId, p.VpcRegion, p.RoleArn))]);
 
     /// <summary>What a conditional write expects to find: no item, an item at a version, or an item written before versions (by its config).</summary>
     public sealed record Expected(long? Version, string? LegacyConfig, bool Absent)

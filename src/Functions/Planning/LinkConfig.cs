@@ -23,7 +23,12 @@ internal sealed record LinkConfigWire(
     BrokerTagWire? BrokerTag = null,
     string? BrokerIdTagKey = null,
     IReadOnlyList<string?>? RecordNames = null,
-    ServerPropertiesWire? ServerProperties = null);
+    ServerPropertiesWire? ServerProperties = null,
+    IReadOnlyList<string?>? PinnedRegions = null,
+    IReadOnlyList<PeerWire?>? Peers = null);
+
+/// <summary>A consumer without an endpoint of its own: its VPC reaches <see cref="PeerOf"/>'s endpoint (peering, transit gateway).</summary>
+internal sealed record PeerWire(string? Name = null, string? PeerOf = null, string? VpcId = null, string? VpcRegion = null, string? RoleArn = null);
 
 internal sealed record GuardsWire(double? MaxRemovalShare = null);
 
@@ -36,7 +41,8 @@ internal sealed record ConsumerWire(
     string? EndpointHostedZoneId = null,
     string? RoleArn = null,
     string? Principal = null,
-    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null);
+    IReadOnlyList<BrokerEndpointWire?>? BrokerEndpoints = null,
+    string? Region = null);
 
 /// <summary>msk-nlb-per-broker: the operator's target group (behind the operator's NLB and listener) of broker <see cref="BrokerId"/>.</summary>
 internal sealed record BrokerTargetGroupWire(int? BrokerId = null, string? TargetGroupArn = null);
@@ -54,7 +60,8 @@ internal sealed record ServerPropertiesWire(
     string? InternalSecurityProtocol = null);
 
 /// <summary>A zone that is no longer the link's: Reconcile deletes the link's records there. Onboarding notes whose it was.</summary>
-internal sealed record RetiringZoneWire(string? HostedZoneId = null, string? RoleArn = null, string? Consumer = null, string? Principal = null);
+internal sealed record RetiringZoneWire(
+    string? HostedZoneId = null, string? RoleArn = null, string? Consumer = null, string? Principal = null, string? Region = null);
 
 /// <summary>
 /// A validated link config. Which fields are set depends on <see cref="Kind"/> (see <see cref="LinkConfigReader"/>):
@@ -80,7 +87,9 @@ internal sealed record LinkConfig(
     BrokerTag? BrokerTag = null,
     string? BrokerIdTagKey = null,
     IReadOnlyList<string>? RecordNames = null,
-    ServerPropertiesConfig? ServerProperties = null)
+    ServerPropertiesConfig? ServerProperties = null,
+    IReadOnlyList<string>? PinnedRegions = null,
+    IReadOnlyList<Peer>? Peers = null)
 {
     /// <summary>The share of owned targets or records one run may remove when the link config does not say.</summary>
     public const double DefaultMaxRemovalShare = 0.5;
@@ -97,9 +106,22 @@ internal sealed record LinkConfig(
     public IReadOnlyList<Zone> ObservedZones => [.. Zones, .. Retiring.Select(r => new Zone(r.HostedZoneId, r.RoleArn))];
 
     public IReadOnlyList<BrokerTargetGroup> ConfiguredBrokers => Brokers ?? [];
+
+    /// <summary>Regions the endpoint service keeps supporting after their last consumer has gone (the operator's).</summary>
+    public IReadOnlyList<string> Pinned => PinnedRegions ?? [];
+
+    /// <summary>Consumers whose VPC is associated with another consumer's zone (Reconcile writes nothing for them).</summary>
+    public IReadOnlyList<Peer> PeeredConsumers => Peers ?? [];
 }
 
-/// <summary><see cref="EndpointDnsName"/> and <see cref="EndpointHostedZoneId"/> for every kind but msk-nlb-per-broker, whose consumers have <see cref="BrokerEndpoints"/>.</summary>
+/// <summary>A VPC (of <see cref="RoleArn"/>'s account) associated with the zone of consumer <see cref="PeerOf"/>, whose endpoint it reaches.</summary>
+internal sealed record Peer(string Name, string PeerOf, string VpcId, string VpcRegion, string RoleArn);
+
+/// <summary>
+/// <see cref="EndpointDnsName"/> and <see cref="EndpointHostedZoneId"/> for every kind but msk-nlb-per-broker, whose consumers have
+/// <see cref="BrokerEndpoints"/>. <see cref="Region"/>: where its endpoints are, when that is not the stack's region (cross-Region
+/// PrivateLink); null for the stack's own.
+/// </summary>
 internal sealed record Consumer(
     string Name,
     string HostedZoneId,
@@ -107,7 +129,8 @@ internal sealed record Consumer(
     string? EndpointHostedZoneId,
     string? RoleArn,
     string? Principal = null,
-    IReadOnlyList<BrokerEndpoint>? BrokerEndpoints = null)
+    IReadOnlyList<BrokerEndpoint>? BrokerEndpoints = null,
+    string? Region = null)
 {
     /// <summary>Same settings (record equality compares lists by reference).</summary>
     public bool SameAs(Consumer other) =>
@@ -131,7 +154,7 @@ internal sealed record ServerPropertiesConfig(
     public static readonly ServerPropertiesConfig Default = new("PRIVATELINK", "SSL", "INTERNAL", 9092, "SSL");
 }
 
-internal sealed record RetiringZone(string HostedZoneId, string? RoleArn, string? Consumer, string? Principal);
+internal sealed record RetiringZone(string HostedZoneId, string? RoleArn, string? Consumer, string? Principal, string? Region = null);
 
 internal sealed record Zone(string HostedZoneId, string? RoleArn);
 
@@ -269,20 +292,26 @@ internal static class LinkConfigReader
             var zone = Check.HostedZoneId(c.HostedZoneId, $"{path}.hostedZoneId");
             var role = c.RoleArn is null ? null : Check.RoleArn(c.RoleArn, $"{path}.roleArn");
             var principal = c.Principal is null ? null : Check.Principal(c.Principal, $"{path}.principal");
+            var region = c.Region is null ? null : Check.AwsRegion(c.Region, $"{path}.region");
             Consumer consumer;
             if (perBroker)
             {
                 NotGiven(c.EndpointDnsName, $"{path}.endpointDnsName", kind, "give brokerEndpoints, one per broker");
                 NotGiven(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId", kind, "give brokerEndpoints, one per broker");
-                consumer = new Consumer(name, zone, null, null, role, principal, ReadBrokerEndpoints(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind));
+                var endpoints = ReadBrokerEndpoints(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind);
+                foreach (var (e, i) in endpoints.Select((e, i) => (e, i)))
+                {
+                    InConsumerRegion(e.EndpointDnsName, region, $"{path}.brokerEndpoints[{i}].endpointDnsName");
+                }
+                consumer = new Consumer(name, zone, null, null, role, principal, endpoints, region);
             }
             else
             {
                 NotGiven(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind, "brokerEndpoints are for msk-nlb-per-broker");
-                consumer = new Consumer(name, zone,
-                    Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName,
-                    Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
-                    role, principal);
+                var endpoint = Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName;
+                InConsumerRegion(endpoint, region, $"{path}.endpointDnsName");
+                consumer = new Consumer(name, zone, endpoint, Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
+                    role, principal, null, region);
             }
             if (consumers.Any(other => other.Name == consumer.Name))
             {
@@ -300,6 +329,11 @@ internal static class LinkConfigReader
             throw Check.Invalid($"{root}.guards.maxRemovalShare", $"{Check.Show(maxRemovalShare)} is not a share in (0, 1]");
         }
         var serviceId = wire.EndpointServiceId is null ? null : Check.EndpointServiceId(wire.EndpointServiceId, $"{root}.endpointServiceId");
+        if (serviceId is null && !perBroker && consumers.FindIndex(c => c.Region is not null) is var other and >= 0)
+        {
+            throw Check.Invalid($"{root}.consumers[{other}].region", $"{consumers[other].Region}: a consumer in another region connects through the "
+                + "link's endpoint service (cross-Region PrivateLink): give endpointServiceId");
+        }
         var current = consumers.Select(c => c.HostedZoneId).Append(providerZone).ToHashSet();
         var retiring = new List<RetiringZone>();
         foreach (var (r, path) in Check.Items(wire.RetiringZones, $"{root}.retiringZones"))
@@ -308,15 +342,52 @@ internal static class LinkConfigReader
                 Check.HostedZoneId(r.HostedZoneId, $"{path}.hostedZoneId"),
                 r.RoleArn is null ? null : Check.RoleArn(r.RoleArn, $"{path}.roleArn"),
                 r.Consumer,
-                r.Principal is null ? null : Check.Principal(r.Principal, $"{path}.principal"));
+                r.Principal is null ? null : Check.Principal(r.Principal, $"{path}.principal"),
+                r.Region is null ? null : Check.AwsRegion(r.Region, $"{path}.region"));
             if (current.Contains(zone.HostedZoneId) || retiring.Any(other => other.HostedZoneId == zone.HostedZoneId))
             {
                 throw Check.Invalid($"{path}.hostedZoneId", $"zone {zone.HostedZoneId} is also a current zone of the link or retiring twice");
             }
             retiring.Add(zone);
         }
+        var pinned = new List<string>();
+        foreach (var (r, path) in Check.Items(wire.PinnedRegions, $"{root}.pinnedRegions"))
+        {
+            var region = Check.AwsRegion(r, path);
+            pinned.Add(pinned.Contains(region) ? throw Check.Invalid(path, $"{region} is pinned twice") : region);
+        }
+        if (pinned.Count > 0 && serviceId is null)
+        {
+            throw Check.Invalid($"{root}.pinnedRegions", "a pinned region is kept on the link's endpoint service: give endpointServiceId");
+        }
+        var peers = new List<Peer>();
+        foreach (var (p, path) in Check.Items(wire.Peers, $"{root}.peers"))
+        {
+            var peer = new Peer(Check.Text(p.Name, $"{path}.name"), Check.Text(p.PeerOf, $"{path}.peerOf"), Check.VpcId(p.VpcId, $"{path}.vpcId"),
+                Check.AwsRegion(p.VpcRegion, $"{path}.vpcRegion"), Check.RoleArn(p.RoleArn, $"{path}.roleArn"));
+            if (consumers.Any(c => c.Name == peer.Name) || peers.Any(other => other.Name == peer.Name))
+            {
+                throw Check.Invalid($"{path}.name", $"'{peer.Name}' is used by another consumer");
+            }
+            if (consumers.All(c => c.Name != peer.PeerOf))
+            {
+                throw Check.Invalid($"{path}.peerOf", $"'{peer.PeerOf}' is not a consumer of the link");
+            }
+            peers.Add(peer);
+        }
         return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers, maxRemovalShare,
-            serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties);
+            serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties,
+            wire.PinnedRegions is null ? null : [.. pinned.Order(StringComparer.Ordinal)], wire.Peers is null ? null : peers);
+    }
+
+    /// <summary>A consumer in another region (cross-Region PrivateLink) has its endpoints there: their DNS names say so.</summary>
+    private static void InConsumerRegion(string endpointDnsName, string? region, string path)
+    {
+        var inRegion = Check.EndpointDnsName(endpointDnsName, path).Region;
+        if (region is not null && inRegion != region)
+        {
+            throw Check.Invalid(path, $"the endpoint is in region {inRegion}, not the consumer's region {region}");
+        }
     }
 
     private static void NotGiven(object? value, string path, string kind, string why)

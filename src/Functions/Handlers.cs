@@ -37,7 +37,7 @@ public sealed class Handlers
     /// table's links, as the steps the Onboard state machine applies.
     /// </summary>
     public Stream Onboard(Stream input) => Logged(input, Context.OnboardInput,
-        i => new LogContext("Onboard", i.Request?.Operation, i.Request?.LinkId),
+        i => new LogContext("Onboard", i.Request?.Operation, i.Request?.LinkId, i.Execution),
         i => Write(Onboarder.Decide(i), Context.OnboardDecision));
 
     /// <summary>

@@ -21,7 +21,8 @@ internal sealed record OnboardInput(
     string? StateMachineArn = null,
     IReadOnlyList<HostedZoneWire?>? Zones = null,
     PreflightPlanWire? Plan = null,
-    ObservedServicesWire? Services = null);
+    ObservedServicesWire? Services = null,
+    string? Execution = null);
 
 internal sealed record ObservedServicesWire(IReadOnlyList<ServiceConfigurationWire?>? Configurations = null);
 

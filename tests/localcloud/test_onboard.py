@@ -478,10 +478,13 @@ class Onboarding(unittest.TestCase, MakeBeforeBreak):
         summary = output["plan"]["summary"]
         self.assertEqual((4, 4, 12), (summary["listenersDeleted"], summary["targetGroupsDeleted"], summary["recordsDeleted"]))
 
+        change = {"pk": {"S": "CHANGE"}, "sk": {"S": world.link_id}}
+        self.assertIn("Item", aws.dynamodb.get_item(TableName=cloud.table, Key=change), "registering wrote the link's last change")
         status, output, history = self.onboard("remove-link", self.event("onboard-remove-link.json", world))
 
         self.assertSucceeded(status, output, history)
         self.assertIsNone(self.item(world))
+        self.assertNotIn("Item", aws.dynamodb.get_item(TableName=cloud.table, Key=change), "the last change went with the link")
         view = sc.link_view(aws, world)
         self.assertEqual({}, view.target_groups)
         self.assertEqual({7000}, set(view.listeners))

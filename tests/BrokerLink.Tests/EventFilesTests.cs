@@ -28,7 +28,7 @@ public sealed class EventFilesTests
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
         // Not vacuous: every rule below has files to check (one of each link kind among the links).
         var kinds = files.Select(f => Path.GetFileName(f).Split('-')[0]).ToHashSet();
-        Assert.Superset(new HashSet<string> { "invalid", "link", "onboard", "cloudtrail", "schedule", "manual", "ec2" }, kinds);
+        Assert.Superset(new HashSet<string> { "invalid", "link", "onboard", "cloudtrail", "schedule", "manual", "ec2", "status" }, kinds);
         Assert.Equal(4, LinkConfigs.Value.Count);
     }
 
@@ -52,6 +52,11 @@ public sealed class EventFilesTests
                 case "cloudtrail" or "schedule" or "manual" or "ec2":
                     var output = Triage(json);
                     return output["links"]!.AsArray().Count > 0 ^ output["ignored"] is not null ? null : $"{name}: links and ignored disagree: {output.ToJsonString()}";
+                case "status":
+                    // The Sweep's action: a status of the links it names, planned as a dry run.
+                    var status = Invoke(Lambda.Triage, TriageTests.Input(json, Links, actions: ["reconcile", "status"]));
+                    return status["status"]!.GetValue<bool>() && status["dryRun"]!.GetValue<bool>() && status["links"]!.AsArray().Count > 0
+                        ? null : $"{name}: not a status of some links: {status.ToJsonString()}";
                 default:
                     return $"{name}: no rule for this kind of file; teach {nameof(EventFilesTests)} which function reads it";
             }

@@ -22,7 +22,7 @@ internal static class LinkPass
         var (changes, groupFindings) = TargetGroupDiff.Diff(config.LinkId, limited.TargetGroups, observed);
         var wiringFindings = limitFindings.Concat(groupFindings).ToList();
         desired = WithoutUnwiredBrokers(limited, wiringFindings);
-        var status = input.Status == true ? StatusView.Draft(config, input, desired, observed) : null;
+        var status = input.Status == true ? StatusView.Draft(config, desired, observed) : null;
         var (names, zones) = ZonesOf(config, desired.Records, zoneRoleArn);
 
         var guard = new GuardFacts(

@@ -105,13 +105,12 @@ internal static class StatusView
     public const string NotRegistered = "not registered";
 
     /// <summary>The link pass's draft, from the same observations as its plan.</summary>
-    public static StatusDraft Draft(LinkConfig config, PlanInput input, Desired desired, Observed observed)
+    public static StatusDraft Draft(LinkConfig config, Desired desired, Observed observed)
     {
         var wanted = desired.TargetGroups.Where(g => g.Mode != GroupMode.Held).ToDictionary(g => g.Key, StringComparer.Ordinal);
         var owned = observed.TargetGroups.Where(g => g.Key is not null).ToDictionary(g => g.Key!, StringComparer.Ordinal);
-        var health = Health(input.TargetHealth);
         var groups = wanted.Keys.Union(owned.Keys)
-            .Select(key => Group(key, wanted.GetValueOrDefault(key), owned.GetValueOrDefault(key), observed, health))
+            .Select(key => Group(key, wanted.GetValueOrDefault(key), owned.GetValueOrDefault(key), observed))
             .OrderBy(g => g.ListenerPort ?? int.MaxValue).ThenBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
         var brokers = desired.Seen.OrderBy(b => b.BrokerId).Select(b => new BrokerStatus(
@@ -122,8 +121,7 @@ internal static class StatusView
         return new StatusDraft(config.Kind, brokers, groups, [.. consumers, .. provider, .. retiring]);
     }
 
-    private static TargetGroupStatus Group(
-        string key, DesiredTargetGroup? wanted, ObservedTargetGroup? owned, Observed observed, Dictionary<string, List<TargetStatus>> health)
+    private static TargetGroupStatus Group(string key, DesiredTargetGroup? wanted, ObservedTargetGroup? owned, Observed observed)
     {
         if (owned is null)
         {
@@ -131,26 +129,11 @@ internal static class StatusView
                 [.. wanted.Targets.Select(t => new TargetStatus(t.Id, t.Port, NotRegistered, null))]);
         }
         var listener = observed.Listeners.Where(l => l.TargetGroupArns.Contains(owned.Arn)).Select(l => (int?)l.Port).Min();
-        var targets = health.GetValueOrDefault(owned.Arn) ?? [];
+        var targets = observed.Health.GetValueOrDefault(owned.Arn) ?? [];
         var unregistered = (wanted?.Targets ?? []).Where(t => !targets.Any(x => x.Id == t.Id && x.Port == t.Port && x.Health != "draining"))
             .Select(t => new TargetStatus(t.Id, t.Port, NotRegistered, null));
         return new TargetGroupStatus(key, owned.Name, owned.Arn, listener, wanted is null ? "stale" : "present",
             [.. targets.Concat(unregistered).OrderBy(t => t.Id, StringComparer.Ordinal).ThenBy(t => t.Port)]);
-    }
-
-    private static Dictionary<string, List<TargetStatus>> Health(IReadOnlyList<TargetHealthWire?>? outputs)
-    {
-        var byGroup = new Dictionary<string, List<TargetStatus>>(StringComparer.Ordinal);
-        foreach (var (output, path) in Check.Items(outputs ?? [], "targetHealth"))
-        {
-            byGroup[Check.Text(output.TargetGroupArn, $"{path}.TargetGroupArn")] = [.. Check.Items(output.TargetHealthDescriptions, $"{path}.TargetHealthDescriptions")
-                .Select(d => new TargetStatus(
-                    Check.Text(d.Item.Target?.Id, $"{d.Path}.Target.Id"),
-                    Check.Port(d.Item.Target?.Port, $"{d.Path}.Target.Port"),
-                    d.Item.TargetHealth?.State ?? "unknown",
-                    d.Item.TargetHealth?.Reason))];
-        }
-        return byGroup;
     }
 
     /// <summary>

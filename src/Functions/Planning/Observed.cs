@@ -2,11 +2,19 @@ using BrokerLink.Functions.Validation;
 
 namespace BrokerLink.Functions.Planning;
 
-/// <summary>The load balancer's target groups and listeners (with the keys we own) and the targets of each group.</summary>
+/// <summary>
+/// The load balancer's target groups and listeners (with the keys we own) and each group's targets as DescribeTargetHealth
+/// lists them (<see cref="Health"/>, by group ARN). <see cref="Registered"/>: those not draining, which the plan reads (a
+/// draining target is on its way out: it counts as not registered, so a desired one is registered again).
+/// </summary>
 internal sealed record Observed(
     IReadOnlyList<ObservedTargetGroup> TargetGroups,
     IReadOnlyList<ObservedListener> Listeners,
-    IReadOnlyDictionary<string, IReadOnlyList<Target>> Registered);
+    IReadOnlyDictionary<string, IReadOnlyList<TargetStatus>> Health)
+{
+    public IReadOnlyDictionary<string, IReadOnlyList<Target>> Registered { get; } = Health.ToDictionary(
+        g => g.Key, g => (IReadOnlyList<Target>)[.. g.Value.Where(t => t.Health != "draining").Select(t => new Target(t.Id, t.Port)).Distinct()]);
+}
 
 /// <summary>
 /// <see cref="Key"/> is null unless this link owns the target group. <see cref="Operator"/>: a group the operator
@@ -109,21 +117,20 @@ internal static class Observation
             .OfType<string>()
             .Distinct()];
 
-    // A draining target is on its way out: it counts as not registered, so a desired one is registered again.
-    private static Dictionary<string, IReadOnlyList<Target>> ReadTargetHealth(IReadOnlyList<TargetHealthWire?> outputs)
+    /// <summary>Every target of each group with its health state (<c>unknown</c> when none is given) and reason.</summary>
+    private static Dictionary<string, IReadOnlyList<TargetStatus>> ReadTargetHealth(IReadOnlyList<TargetHealthWire?> outputs)
     {
-        var registered = new Dictionary<string, IReadOnlyList<Target>>();
+        var health = new Dictionary<string, IReadOnlyList<TargetStatus>>(StringComparer.Ordinal);
         foreach (var (output, path) in Check.Items(outputs, "targetHealth"))
         {
-            var arn = Check.Text(output.TargetGroupArn, $"{path}.TargetGroupArn");
-            registered[arn] = [.. Check.Items(output.TargetHealthDescriptions, $"{path}.TargetHealthDescriptions")
-                .Where(d => d.Item.TargetHealth?.State != "draining")
-                .Select(d => new Target(
+            health[Check.Text(output.TargetGroupArn, $"{path}.TargetGroupArn")] = [.. Check.Items(output.TargetHealthDescriptions, $"{path}.TargetHealthDescriptions")
+                .Select(d => new TargetStatus(
                     Check.Text(d.Item.Target?.Id, $"{d.Path}.Target.Id"),
-                    Check.Port(d.Item.Target?.Port, $"{d.Path}.Target.Port")))
-                .Distinct()];
+                    Check.Port(d.Item.Target?.Port, $"{d.Path}.Target.Port"),
+                    d.Item.TargetHealth?.State ?? "unknown",
+                    d.Item.TargetHealth?.Reason))];
         }
-        return registered;
+        return health;
     }
 
     /// <summary>

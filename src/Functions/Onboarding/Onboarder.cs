@@ -224,12 +224,11 @@ internal static class Onboarder
         string region;
         if (perBroker)
         {
-            brokerEndpoints = BrokerEndpoints(c.BrokerEndpoints, givenRegion);
-            region = Check.EndpointDnsName(brokerEndpoints[0].EndpointDnsName, "consumer.brokerEndpoints[0].endpointDnsName").Region;
+            (brokerEndpoints, region) = BrokerEndpoints(c.BrokerEndpoints, givenRegion);
         }
         else
         {
-            var endpoint = Endpoint(c.EndpointDnsName, "consumer.endpointDnsName", givenRegion);
+            var endpoint = Check.EndpointDnsName(c.EndpointDnsName, "consumer.endpointDnsName", givenRegion, "consumer.region");
             region = endpoint.Region;
             if (current.EndpointServiceId is { } service && endpoint.ServiceId != service)
             {
@@ -385,18 +384,6 @@ internal static class Onboarder
         var revoke = entry.Principal is { } p && !stillUsed.Contains(p) ? Revocation(removed, [p], run) : null;
         return Decision("remove-consumer", removed, run, $"remove consumer '{name}' from link '{id}': delete the link's records in zone {entry.HostedZoneId}",
             store: store, revoke: revoke, finish: finish, notes: notes, regions: Regions(removed, forgotten, run, adds: false));
-    }
-
-    /// <summary>
-    /// An interface endpoint's DNS name: its region is the consumer's (a cross-Region endpoint is named in the region it is in,
-    /// not the service's), and must be <paramref name="region"/> when the operator named one.
-    /// </summary>
-    private static EndpointName Endpoint(string? dnsName, string path, string? region)
-    {
-        var endpoint = Check.EndpointDnsName(dnsName, path);
-        return region is null || endpoint.Region == region
-            ? endpoint
-            : throw Check.Invalid(path, $"the endpoint is in region {endpoint.Region}, not the consumer's region {region} (consumer.region)");
     }
 
     private static InvalidInputException AlreadyAConsumer(Consumer existing, string linkId)
@@ -620,13 +607,13 @@ internal static class Onboarder
     }
 
     /// <summary>The consumer's endpoint per broker, all in one region: <paramref name="region"/>, else the first one's.</summary>
-    private static List<BrokerEndpoint> BrokerEndpoints(IReadOnlyList<BrokerEndpointWire?>? wire, string? region)
+    private static (List<BrokerEndpoint> Endpoints, string Region) BrokerEndpoints(IReadOnlyList<BrokerEndpointWire?>? wire, string? region)
     {
         var endpoints = new List<BrokerEndpoint>();
         foreach (var (e, path) in Check.Items(Check.Present(wire, "consumer.brokerEndpoints"), "consumer.brokerEndpoints"))
         {
             var id = e.BrokerId is { } n and >= 1 and <= 65535 ? n : throw Check.Invalid($"{path}.brokerId", e.BrokerId is null ? "missing" : $"{e.BrokerId} is not an MSK broker id (1-65535)");
-            var endpoint = Endpoint(e.EndpointDnsName, $"{path}.endpointDnsName", region);
+            var endpoint = Check.EndpointDnsName(e.EndpointDnsName, $"{path}.endpointDnsName", region, "consumer.region");
             region ??= endpoint.Region;
             if (endpoints.Any(other => other.BrokerId == id))
             {
@@ -634,7 +621,7 @@ internal static class Onboarder
             }
             endpoints.Add(new BrokerEndpoint(id, endpoint.DnsName, Check.HostedZoneId(e.EndpointHostedZoneId, $"{path}.endpointHostedZoneId")));
         }
-        return endpoints.Count > 0 ? [.. endpoints.OrderBy(x => x.BrokerId)] : throw Check.Invalid("consumer.brokerEndpoints", "empty: give the consumer's endpoint for each broker");
+        return endpoints.Count > 0 ? ([.. endpoints.OrderBy(x => x.BrokerId)], region!) : throw Check.Invalid("consumer.brokerEndpoints", "empty: give the consumer's endpoint for each broker");
     }
 
     // ------------------------------------------------------------------ the consumer's zone

@@ -301,15 +301,14 @@ internal static class LinkConfigReader
                 var endpoints = ReadBrokerEndpoints(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind);
                 foreach (var (e, i) in endpoints.Select((e, i) => (e, i)))
                 {
-                    InConsumerRegion(e.EndpointDnsName, region, $"{path}.brokerEndpoints[{i}].endpointDnsName");
+                    Check.EndpointDnsName(e.EndpointDnsName, $"{path}.brokerEndpoints[{i}].endpointDnsName", region);
                 }
                 consumer = new Consumer(name, zone, null, null, role, principal, endpoints, region);
             }
             else
             {
                 NotGiven(c.BrokerEndpoints, $"{path}.brokerEndpoints", kind, "brokerEndpoints are for msk-nlb-per-broker");
-                var endpoint = Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName").DnsName;
-                InConsumerRegion(endpoint, region, $"{path}.endpointDnsName");
+                var endpoint = Check.EndpointDnsName(c.EndpointDnsName, $"{path}.endpointDnsName", region).DnsName;
                 consumer = new Consumer(name, zone, endpoint, Check.HostedZoneId(c.EndpointHostedZoneId, $"{path}.endpointHostedZoneId"),
                     role, principal, null, region);
             }
@@ -378,16 +377,6 @@ internal static class LinkConfigReader
         return new LinkConfig(linkId, kind, cluster, loadBalancer, basePort, targetPort, bootstrapPort, providerZone, consumers, maxRemovalShare,
             serviceId, retiring, wire.Retired ?? false, brokers, vpcEndpoint, listenerPort, brokerTag, brokerIdTagKey, recordNames, serverProperties,
             wire.PinnedRegions is null ? null : [.. pinned.Order(StringComparer.Ordinal)], wire.Peers is null ? null : peers);
-    }
-
-    /// <summary>A consumer in another region (cross-Region PrivateLink) has its endpoints there: their DNS names say so.</summary>
-    private static void InConsumerRegion(string endpointDnsName, string? region, string path)
-    {
-        var inRegion = Check.EndpointDnsName(endpointDnsName, path).Region;
-        if (region is not null && inRegion != region)
-        {
-            throw Check.Invalid(path, $"the endpoint is in region {inRegion}, not the consumer's region {region}");
-        }
     }
 
     private static void NotGiven(object? value, string path, string kind, string why)

@@ -94,6 +94,18 @@ internal static partial class Check
             : throw Invalid(path, $"'{name}' is not an interface endpoint's DNS name (vpce-<id>-<suffix>.vpce-svc-<id>.<region>.vpce.amazonaws.com)");
     }
 
+    /// <summary>
+    /// An interface endpoint's DNS name in the consumer's region: a cross-Region endpoint is named in the region it is in,
+    /// not the service's, and must be <paramref name="region"/> when one is given (<paramref name="regionField"/>: where it was).
+    /// </summary>
+    public static EndpointName EndpointDnsName(string? value, string path, string? region, string? regionField = null)
+    {
+        var endpoint = EndpointDnsName(value, path);
+        return region is null || endpoint.Region == region
+            ? endpoint
+            : throw Invalid(path, $"the endpoint is in region {endpoint.Region}, not the consumer's region {region}" + (regionField is null ? "" : $" ({regionField})"));
+    }
+
     /// <summary>The account of a role or principal ARN already validated by its pattern.</summary>
     public static string AccountOf(string iamArn) => iamArn.Split(':')[4];
 

@@ -14,16 +14,16 @@ namespace BrokerLink.Functions;
 public sealed class Handlers
 {
     /// <summary><c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Triage</c>: which links an event concerns.</summary>
-    public Stream Triage(Stream input) => Logged(input, Context.TriageInput,
-        i => new LogContext("Triage", LinkId: i.Event?.LinkId, Execution: i.Execution),
+    public Stream Triage(Stream input) => Logged("Triage", input, Context.TriageInput,
+        i => (null, i.Event?.LinkId, i.Execution),
         i => Write(Triager.Triage(i), Context.TriageOutput));
 
     /// <summary>
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Plan</c>: desired versus observed, as a list of changes, in
     /// the passes <see cref="Planner"/> describes.
     /// </summary>
-    public Stream Plan(Stream input) => Logged(input, Context.PlanInput,
-        plan => new LogContext("Plan", plan.Pass, plan.LinkId ?? plan.Link?.LinkId, plan.Execution),
+    public Stream Plan(Stream input) => Logged("Plan", input, Context.PlanInput,
+        plan => (plan.Pass, plan.LinkId ?? plan.Link?.LinkId, plan.Execution),
         plan => plan.Pass switch
         {
             "link" => Write(Planner.PlanLink(plan), Context.LinkPlan),
@@ -36,8 +36,8 @@ public sealed class Handlers
     /// <c>BrokerLink.Functions::BrokerLink.Functions.Handlers::Onboard</c>: an onboarding operation, validated against the
     /// table's links, as the steps the Onboard state machine applies.
     /// </summary>
-    public Stream Onboard(Stream input) => Logged(input, Context.OnboardInput,
-        i => new LogContext("Onboard", i.Request?.Operation, i.Request?.LinkId, i.Execution),
+    public Stream Onboard(Stream input) => Logged("Onboard", input, Context.OnboardInput,
+        i => (i.Request?.Operation, i.Request?.LinkId, i.Execution),
         i => Write(Onboarder.Decide(i), Context.OnboardDecision));
 
     /// <summary>
@@ -47,8 +47,8 @@ public sealed class Handlers
     /// <c>Console.Out</c> (a timestamp, request id and level in front; with the JSON log format, a JSON object whose
     /// <c>message</c> is the line, which CloudWatch does not read as EMF) and passes <c>Write</c> through unchanged.
     /// </summary>
-    public Stream Summarise(Stream input) => Logged(input, Context.SummariseInput,
-        i => new LogContext("Summarise", i.Stage, i.Results is [var only] && only.TryGetProperty("linkId", out var id) ? id.ToString() : null, i.Execution),
+    public Stream Summarise(Stream input) => Logged("Summarise", input, Context.SummariseInput,
+        i => (i.Stage, i.Results is [var only] && only.TryGetProperty("linkId", out var id) ? id.ToString() : null, i.Execution),
         Summarise);
 
     private static Stream Summarise(SummariseInput request)
@@ -74,13 +74,16 @@ public sealed class Handlers
     /// naming the error when it throws (then rethrown: the errorType the state machine catches), each with the call's link
     /// and execution, as far as the input could be read.
     /// </summary>
-    private static Stream Logged<T>(Stream input, JsonTypeInfo<T> type, Func<T, LogContext> context, Func<T, Stream> run) where T : class
+    private static Stream Logged<T>(
+        string function, Stream input, JsonTypeInfo<T> type, Func<T, (string? Pass, string? LinkId, string? Execution)> context, Func<T, Stream> run)
+        where T : class
     {
-        var log = new LogContext(type.Type.Name.Replace("Input", "", StringComparison.Ordinal));
+        var log = new LogContext(function);
         try
         {
             var request = Read(input, type);
-            log = context(request);
+            var (pass, linkId, execution) = context(request);
+            log = new LogContext(function, pass, linkId, execution);
             var output = run(request);
             Emit("DEBUG", "done", log);
             return output;

@@ -55,19 +55,21 @@ internal static class StatusReport
         {
             return [link.LinkId ?? "(bad item)", "-", "-", "-", "-", $"FAILED {link.Error}: {Brief(link.Cause)}", "-", "-"];
         }
-        var converged = o.Converged ? "yes"
-            : o.Blocked is { } code ? $"no, blocked ({code})"
-            : o.PendingWriteCalls > 0 ? $"no, {o.PendingWriteCalls} writes pending"
-            : "no";
         var findings = o.Findings.Count == 0 ? "-" : string.Join(", ", o.Findings.Select(f => $"{f.Key} x{f.Value}"));
-        return [o.LinkId, o.Kind, o.ClusterState ?? "-", Number(o.Brokers), Number(o.UnhealthyTargets), converged, findings, LastChangeText(o.LastChange)];
+        return [o.LinkId, o.Kind, o.ClusterState ?? "-", Number(o.Brokers), Number(o.UnhealthyTargets), Converged(o), findings, LastChangeText(o.LastChange)];
     }
+
+    private static string Converged(StatusOverview o) =>
+        o.Converged ? "yes"
+        : o.Blocked is { } code ? $"no, blocked ({code})"
+        : o.PendingWriteCalls > 0 ? $"no, {o.PendingWriteCalls} writes pending"
+        : "no";
 
     private static void Detail(StringBuilder text, LinkStatus status)
     {
         var o = status.Overview;
         text.Append('\n').Append(o.LinkId).Append(" (").Append(o.Kind).Append(o.ClusterState is { } state ? $", cluster {state}" : "").Append("): ")
-            .Append(o.Converged ? "converged" : $"not converged ({Row(new StatusResultWire(Overview: o))[5]})").Append('\n');
+            .Append(o.Converged ? "converged" : $"not converged ({Converged(o)})").Append('\n');
         if (status.Brokers.Count > 0)
         {
             Table(text, "  ", ["BROKER", "NAME", "IP", "LISTENER", "STATE"],

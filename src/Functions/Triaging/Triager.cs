@@ -258,8 +258,7 @@ internal static class Triager
                 throw Check.Invalid($"event.{field}", "not allowed with action 'status': a status run writes nothing and plans against the stored config");
             }
         }
-        var chosen = Chosen(ev, links, "status", "status of all links");
-        var output = Select(Manual, new Options(true, false), chosen.Links, chosen.Reason, chosen.NoneReason);
+        var output = Chosen(ev, links, new Options(true, false), "status", "status", "status of all links");
         return output with { Status = true, Detail = output.Links.Count + output.InvalidItems.Count <= StatusDetailLinks };
     }
 
@@ -271,17 +270,19 @@ internal static class Triager
         {
             return ProposedConfigDryRun(ev, options, deployment);
         }
-        var chosen = Chosen(ev, links, "reconcile", "manual reconcile of all links");
-        return Select(Manual, options, chosen.Links, chosen.Reason, chosen.NoneReason);
+        return Chosen(ev, links, options, "reconcile", "manual reconcile", "manual reconcile of all links");
     }
 
-    /// <summary>The links a manual input names: <c>all</c>, or each of <c>linkId</c> / <c>linkIds</c>, which must be in the table.</summary>
-    private static (IReadOnlyList<Link> Links, string Reason, string NoneReason) Chosen(EventWire ev, List<Link> links, string action, string allReason)
+    /// <summary>
+    /// The links a manual input names, selected: <c>all</c>, or each of <c>linkId</c> / <c>linkIds</c>, which must be in the
+    /// table; each with <paramref name="reason"/> (<paramref name="allReason"/> for all).
+    /// </summary>
+    private static TriageOutput Chosen(EventWire ev, List<Link> links, Options options, string action, string reason, string allReason)
     {
         if (ev.All is { } all)
         {
             return all
-                ? (links, allReason, "no links in the table")
+                ? Select(Manual, options, links, allReason, "no links in the table")
                 : throw Check.Invalid("event.all", $"false; to {action} some links name them with \"linkId\" or \"linkIds\"");
         }
 
@@ -300,7 +301,7 @@ internal static class Triager
                 $"{path}: no link '{id}' in the table (links: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
             chosen.Add(link);
         }
-        return ([.. chosen.Distinct()], action == "status" ? "status" : "manual reconcile", "no links selected");
+        return Select(Manual, options, chosen.Distinct(), reason);
     }
 
     /// <summary>

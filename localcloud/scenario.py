@@ -34,7 +34,14 @@ from client import endpoint_ips, run_instance
 
 REGION = "us-east-1"
 CONSUMER_ACCOUNT = "210987654321"
-CONSUMER_ROLE = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-dns"
+
+
+def consumer_role(account: str) -> str:
+    """The role consumer-account.yaml deploys in `account` (with its default RoleName)."""
+    return f"arn:aws:iam::{account}:role/brokerlink-dns"
+
+
+CONSUMER_ROLE = consumer_role(CONSUMER_ACCOUNT)
 # Every account the scenarios and tests use as a consumer's (snapshot() reads them all).
 DNS_ACCOUNT, VPC_ACCOUNT = "333344445555", "444455556666"
 CONSUMER_ACCOUNTS = (CONSUMER_ACCOUNT, DNS_ACCOUNT, VPC_ACCOUNT)
@@ -871,25 +878,26 @@ def convergence_problems(aws: Aws, world: World) -> list[str]:
 
 # ---------------------------------------------------------------- execution history
 
+def _write_tasks(history_events: list[dict]):
+    """(action, TaskScheduled details) of every write task the execution scheduled."""
+    for event in history_events:
+        if event["type"] == "TaskScheduled" and (details := event["taskScheduledEventDetails"])["resource"] in WRITE_ACTIONS:
+            yield details["resource"], details
+
+
 def write_calls(history_events: list[dict]) -> Counter:
     """Every write task the execution scheduled, by API action (e.g. {'registerTargets': 3}),
     including the table writes of the link lock and of onboarding."""
-    counted = Counter()
-    for event in history_events:
-        if event["type"] == "TaskScheduled":
-            action = event["taskScheduledEventDetails"]["resource"]
-            if action in WRITE_ACTIONS:
-                counted[action] += 1
-    return counted
+    return Counter(action for action, _ in _write_tasks(history_events))
 
 
 def table_writes(history_events: list[dict]) -> Counter:
     """The table writes the execution scheduled, by action and the item's partition key (e.g. {'putItem LOCK': 1,
     'putItem CHANGE': 1}: the link's lock, and its last change as Apply records it)."""
     counted = Counter()
-    for event in history_events:
-        if event["type"] == "TaskScheduled" and (action := event["taskScheduledEventDetails"]["resource"]) in TABLE_WRITES:
-            parameters = json.loads(event["taskScheduledEventDetails"]["parameters"])
+    for action, details in _write_tasks(history_events):
+        if action in TABLE_WRITES:
+            parameters = json.loads(details["parameters"])
             counted[f"{action} {(parameters.get('Key') or parameters.get('Item'))['pk']['S']}"] += 1
     return counted
 

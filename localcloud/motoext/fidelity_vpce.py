@@ -40,13 +40,12 @@ Cross-Region PrivateLink (AWS, November 2024; moto 5.2.1 stores SupportedRegions
   with VpcEndpointRegion, the endpoint's region; AcceptVpcEndpointConnections accepts it.
 """
 
+import contextvars
 import random
 import string
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import EC2ClientError
-import contextvars
-
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.vpc_service_configuration import VPCServiceConfigurationBackend
 from moto.ec2.models.vpcs import VPCBackend

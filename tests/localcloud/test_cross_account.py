@@ -17,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud"))
 import scenario as sc  # noqa: E402
 from support import LocalCloud, start_module_cloud  # noqa: E402
 
-CONSUMER_ACCOUNT = "210987654321"
-CONSUMER_ROLE = f"arn:aws:iam::{CONSUMER_ACCOUNT}:role/brokerlink-dns"
+CONSUMER_ACCOUNT, CONSUMER_ROLE = sc.CONSUMER_ACCOUNT, sc.CONSUMER_ROLE
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None

@@ -23,7 +23,7 @@ from support import LocalCloud, start_module_cloud  # noqa: E402
 
 WEST = "us-west-2"
 ACCOUNT = sc.CONSUMER_ACCOUNT
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/brokerlink-dns"
+ROLE = sc.CONSUMER_ROLE
 
 cloud: LocalCloud | None = None
 aws: sc.Aws | None = None
@@ -180,7 +180,7 @@ class CrossRegionConsumer(unittest.TestCase):
         kind, link_id = "msk-single-nlb", "xr-peer"
         west = self.onboard_west(kind, link_id, "10.83.0.0/16", {
             "zone": sc.ZONE_NAME, "records": lambda world: [b.hosts[0] for b in sc.brokers(aws, world.cluster_arn)]})
-        peer_role = f"arn:aws:iam::{sc.VPC_ACCOUNT}:role/brokerlink-dns"
+        peer_role = sc.consumer_role(sc.VPC_ACCOUNT)
         peer_vpc = sc.Aws(cloud.endpoint, "eu-west-1").assume(peer_role).ec2.create_vpc(CidrBlock="10.84.0.0/16")["Vpc"]["VpcId"]
         # The zone's owner may authorize that VPC; the VPC's owner (its stack in eu-west-1) may associate and disassociate it.
         sc.deploy_consumer_role(aws, ACCOUNT, region=WEST, VpcId=west["vpc"], ProviderRegion=sc.REGION,

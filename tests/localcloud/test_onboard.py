@@ -37,13 +37,9 @@ def setUpModule():
     cloud, aws = start_module_cloud()
 
 
-def role(account: str) -> str:
-    return f"arn:aws:iam::{account}:role/brokerlink-dns"
-
-
 def in_account(account: str, service: str):
     """A client acting in another account, through the role BrokerLink would assume there."""
-    credentials = aws.sts.assume_role(RoleArn=role(account), RoleSessionName="test")["Credentials"]
+    credentials = aws.sts.assume_role(RoleArn=sc.consumer_role(account), RoleSessionName="test")["Credentials"]
     return boto3.client(service, endpoint_url=cloud.endpoint, region_name=sc.REGION,
                         aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
                         aws_session_token=credentials["SessionToken"])
@@ -148,7 +144,7 @@ class Onboarding(unittest.TestCase, MakeBeforeBreak):
 
     def endpoint(self, account: str, world: sc.World, cidr: str) -> tuple[str, str, str]:
         """An interface endpoint to the world's service from a VPC of `account`: (VPC id, endpoint id, its DNS name)."""
-        there = aws.assume(role(account))
+        there = aws.assume(sc.consumer_role(account))
         vpc_id = there.ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
         # Its own regional DNS name (DnsEntries[0]): Route 53 aliases only to a name the endpoint has.
         endpoint_id, dns_name, _ = sc.interface_endpoint(there, vpc_id, self.service_id(world))
@@ -313,7 +309,7 @@ class Onboarding(unittest.TestCase, MakeBeforeBreak):
         stored = self.item(world)
         self.assertEqual(2, stored["version"])
         self.assertEqual({"name": "billing", "hostedZoneId": zone_id, "endpointDnsName": dns_name, "endpointHostedZoneId": sc.ENDPOINT_ZONE_ID,
-                          "roleArn": role(BILLING_ACCOUNT), "principal": f"arn:aws:iam::{BILLING_ACCOUNT}:root"},
+                          "roleArn": sc.consumer_role(BILLING_ACCOUNT), "principal": f"arn:aws:iam::{BILLING_ACCOUNT}:root"},
                          stored["config"]["consumers"][0])
 
         # Running it again finds the zone by its caller reference and changes nothing.
